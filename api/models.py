@@ -1,0 +1,30 @@
+"""Bearer tokens for the Sentry-style read API."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    # Only the hash is stored; the token itself is shown once, when it is created.
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token {self.label or self.pk} of {self.user}"
+
+    @classmethod
+    def issue(cls, user, label: str = "") -> tuple["ApiToken", str]:
+        token = secrets.token_hex(32)
+        return cls.objects.create(user=user, token_hash=hash_token(token), label=label), token

@@ -1,0 +1,68 @@
+"""Run web and background work together: gunicorn plus the background commands.
+
+This is what `make run` and the Docker role `all` use. If any child exits, the rest are
+stopped, so a supervisor (systemd, Docker) sees the failure and restarts the whole thing.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+# Long-running management commands started beside the web server.
+BACKGROUND_COMMANDS: list[list[str]] = [["worker"]]
+
+
+class Command(BaseCommand):
+    help = "Serve the web app (gunicorn) and the background worker(s) in one process group."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
+        parser.add_argument("--web-only", action="store_true")
+        parser.add_argument("--background-only", action="store_true")
+
+    def handle(self, *args, bind: str, web_only: bool, background_only: bool, **opts) -> None:
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+        conf = str(Path(settings.BASE_DIR) / "bugtrack" / "gunicorn.conf.py")
+        commands: list[list[str]] = []
+        if not background_only:
+            commands.append(
+                [sys.executable, "-m", "gunicorn", "-c", conf, "--bind", bind, "bugtrack.wsgi"]
+            )
+        if not web_only:
+            commands += [[sys.executable, manage, *cmd] for cmd in BACKGROUND_COMMANDS]
+
+        children = [subprocess.Popen(cmd, cwd=settings.BASE_DIR) for cmd in commands]
+        if not background_only:
+            self.stdout.write(f"Bugtrack is serving on http://{bind}/", ending="\n")
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        exit_code = 0
+        while not stopping:
+            for child in children:
+                code = child.poll()
+                if code is not None:
+                    self.stderr.write(f"{child.args[1:4]} exited with {code}; stopping")
+                    exit_code = code or 1
+                    stopping = True
+            time.sleep(0.5)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(exit_code)

@@ -1,0 +1,228 @@
+"""Bugtrack settings: one file, every knob read from the environment (django-environ).
+
+A bad value fails at start with ImproperlyConfigured naming the variable.
+"""
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(environ.Env().str("DATA_DIR", default=str(BASE_DIR / "data")))
+
+env = environ.Env()
+
+
+def _read(name: str, cast: str, **kwargs: Any) -> Any:
+    """Read one variable; any parse error names the variable that caused it."""
+    try:
+        return getattr(env, cast)(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:  # environ raises ValueError/KeyError/etc. on bad input
+        raise ImproperlyConfigured(f"Environment variable {name} is invalid: {exc}") from exc
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _read(name, "int", default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"Environment variable {name} must be a positive integer")
+    return value
+
+
+# "production" makes SECRET_KEY mandatory; local runs persist a generated one under DATA_DIR.
+PRODUCTION = _read("PRODUCTION", "bool", default=False)
+DEBUG = _read("DEBUG", "bool", default=False)
+
+
+def _secret_key() -> str:
+    key = _read("SECRET_KEY", "str", default="")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("Environment variable SECRET_KEY is required when PRODUCTION=1")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+BASE_URL = _read("BASE_URL", "str", default="http://127.0.0.1:8000").rstrip("/")
+_base = urlsplit(BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.netloc:
+    raise ImproperlyConfigured("Environment variable BASE_URL must be an http(s) URL")
+BASE_URL_IS_HTTPS = _base.scheme == "https"
+
+ALLOWED_HOSTS = _read(
+    "ALLOWED_HOSTS", "list", default=["127.0.0.1", "localhost", _base.hostname or "127.0.0.1"]
+)
+CSRF_TRUSTED_ORIGINS = _read(
+    "CSRF_TRUSTED_ORIGINS", "list", default=[f"{_base.scheme}://{_base.netloc}"]
+)
+SESSION_COOKIE_SECURE = BASE_URL_IS_HTTPS
+CSRF_COOKIE_SECURE = BASE_URL_IS_HTTPS
+if _read("BEHIND_PROXY", "bool", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "bugtrack",
+    "projects",
+    "ingest",
+    "issues",
+    "alerts",
+    "api",
+    "accounts",
+    "ops",
+]
+
+# Ingest URLs never reach this chain: IngestShortcutMiddleware answers them first,
+# so SDK traffic costs no session, auth, CSRF or messages work.
+MIDDLEWARE = [
+    "bugtrack.middleware.IngestShortcutMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "bugtrack.middleware.LoginRequiredMiddleware",
+    "bugtrack.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "bugtrack.urls"
+WSGI_APPLICATION = "bugtrack.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _read("DATABASE_URL", "db", default=f"sqlite:///{DATA_DIR / 'bugtrack.sqlite3'}")
+}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL lets the web and worker processes read while the other writes; IMMEDIATE avoids
+    # lock upgrades that would fail with "database is locked" under concurrent writers.
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # A file (not :memory:) so live-server subprocesses in tests see the same database.
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", "int", default=600)
+    _db["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Tests and `make run` may serve without collectstatic having run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MANIFEST_STRICT = False
+
+# Email: smtp://user:pass@host:587, smtp+tls://, smtp+ssl://, console://
+EMAIL_URL = _read("EMAIL_URL", "str", default="console://")
+# django-environ spells the console backend "consolemail://"; accept the common "console://".
+_email_url = "consolemail://" if EMAIL_URL.startswith("console:") else EMAIL_URL
+try:
+    vars().update(environ.Env.email_url_config(_email_url))
+except Exception as exc:
+    raise ImproperlyConfigured(f"Environment variable EMAIL_URL is invalid: {exc}") from exc
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", "str", default="Bugtrack <bugtrack@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# One organization per installation; its slug appears in Sentry-style API paths.
+ORGANIZATION_SLUG = _read("ORGANIZATION_SLUG", "str", default="bugtrack")
+
+# Ingest limits (bytes) and flow control.
+INGEST_MAX_COMPRESSED_BYTES = _positive_int("INGEST_MAX_COMPRESSED_BYTES", 20 * 1024 * 1024)
+INGEST_MAX_ENVELOPE_BYTES = _positive_int("INGEST_MAX_ENVELOPE_BYTES", 100 * 1024 * 1024)
+INGEST_MAX_EVENT_BYTES = _positive_int("INGEST_MAX_EVENT_BYTES", 1024 * 1024)
+INGEST_EVENTS_PER_MINUTE = _positive_int("INGEST_EVENTS_PER_MINUTE", 60_000)
+INGEST_MAX_QUEUE_DEPTH = _positive_int("INGEST_MAX_QUEUE_DEPTH", 100_000)
+INGEST_KEY_CACHE_SECONDS = _read("INGEST_KEY_CACHE_SECONDS", "float", default=5.0)
+
+# Retention defaults; each project may override.
+RETENTION_MAX_EVENTS = _positive_int("RETENTION_MAX_EVENTS", 10_000)
+RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)
+
+# Alerts.
+ALERTS_MAX_PER_PROJECT_PER_HOUR = _positive_int("ALERTS_MAX_PER_PROJECT_PER_HOUR", 30)
+
+# Digest.
+DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)
+
+METRICS_TOKEN = _read("METRICS_TOKEN", "str", default="")
+SENTRY_DSN = _read("SENTRY_DSN", "str", default="")
+LOG_FORMAT = _read("LOG_FORMAT", "str", default="json")
+LOG_LEVEL = _read("LOG_LEVEL", "str", default="INFO").upper()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("Environment variable LOG_FORMAT must be 'json' or 'text'")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}

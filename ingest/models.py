@@ -1,0 +1,44 @@
+"""The intake queue: raw accepted events waiting for the digest worker."""
+
+from django.db import models
+
+
+class IntakeEvent(models.Model):
+    """One accepted event, committed before the SDK gets its 200.
+
+    No foreign key constraint to Project: ingest must cost one insert, and the digest
+    drops rows whose project has gone.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    project_id = models.BigIntegerField()
+    event_id = models.CharField(max_length=32)  # 32 lowercase hex chars, no dashes
+    received_at = models.DateTimeField()
+    payload = models.BinaryField()  # the event item's JSON bytes, exactly as sent
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="intake_received_idx")]
+
+    def __str__(self) -> str:
+        return f"intake {self.event_id} for project {self.project_id}"
+
+
+class ClientReport(models.Model):
+    """What SDKs told us they discarded (client_report items), summed per day and reason."""
+
+    project_id = models.BigIntegerField()
+    day = models.DateField()
+    reason = models.CharField(max_length=64)
+    category = models.CharField(max_length=64)
+    quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "day", "reason", "category"], name="unique_client_report"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.category} dropped ({self.reason})"

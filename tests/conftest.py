@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from projects.models import Project, Role
+from projects.services import add_member, create_project
+from tests.live import Gunicorn
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    """One gunicorn for the session, on the test database. Use with transactional_db."""
+    server = Gunicorn()
+    yield server.url
+    server.stop()
+
+
+def make_user(username: str, **kwargs):
+    User = get_user_model()
+    kwargs.setdefault("email", f"{username}@example.com")
+    return User.objects.create_user(username=username, password="pw-" + username, **kwargs)
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("owner")
+
+
+@pytest.fixture
+def member(db):
+    return make_user("member")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def project(db, owner, member) -> Project:
+    """A project whose admin is `owner` and plain member is `member`; `outsider` is neither."""
+    p = create_project("Backend", admins=[owner])
+    add_member(p, member, Role.MEMBER)
+    return p
+
+
+def dsn_for(project: Project, base_url: str) -> str:
+    key = project.keys.filter(is_active=True).first()
+    scheme, host = base_url.split("://")
+    return f"{scheme}://{key.public_key}@{host}/{project.pk}"
