@@ -18,7 +18,7 @@ OUT_CHUNK = 64 * 1024
 # zstd frames declare their window; refuse ones that would make us allocate a lot.
 ZSTD_MAX_WINDOW = 1 << 24
 GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_IN_SLICE = 128
+ZSTD_IN_SLICE = 64
 
 
 def raw_chunks(stream: BinaryIO, content_length: int | None, limit: int) -> Iterator[bytes]:
@@ -122,12 +122,10 @@ def _brotli(chunks: Iterable[bytes]) -> Iterator[bytes]:
     try:
         for chunk in chunks:
             out = d.process(chunk, output_buffer_limit=OUT_CHUNK)
-            if out:
+            # Drain what the output cap held back before feeding more input.
+            while out:
                 yield out
-            while not d.can_accept_more_data():
                 out = d.process(b"", output_buffer_limit=OUT_CHUNK)
-                if out:
-                    yield out
     except brotli.error as exc:
         raise BadRequest(f"invalid brotli body: {exc}") from exc
     if not d.is_finished():
