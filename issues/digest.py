@@ -129,7 +129,7 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
         group = grouping.compute(data)
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:1000]
         data = normalize.fallback(row.payload, row.event_id, received)
         return Prepared(
             row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error

@@ -24,8 +24,11 @@ class NormalizationError(ValueError):
 
 
 def parse(raw: bytes | memoryview | str) -> Event:
+    raw = raw.encode() if isinstance(raw, str) else bytes(raw)
+    if b"\\u0000" in raw:  # PostgreSQL text and jsonb cannot hold NUL characters
+        raw = raw.replace(b"\\u0000", b"\\ufffd")
     try:
-        data = orjson.loads(bytes(raw) if isinstance(raw, memoryview) else raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise NormalizationError(f"payload is not JSON: {exc}") from exc
     if not isinstance(data, dict):
