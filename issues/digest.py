@@ -36,8 +36,10 @@ from projects.models import Project
 
 logger = logging.getLogger(__name__)
 
-# Test hook: seconds to sleep inside the batch transaction, so a test can SIGKILL mid-batch.
+# Test hook: sleep inside the batch transaction (after touching a marker file), so that a
+# test can kill the worker mid-batch.
 _TEST_SLEEP = float(os.environ.get("BUGTRACK_TEST_DIGEST_SLEEP", "0") or 0)
+_TEST_MARKER = os.environ.get("BUGTRACK_TEST_DIGEST_MARKER", "")
 
 
 @dataclass
@@ -73,8 +75,15 @@ def digest_batch(batch_size: int | None = None) -> int:
                 _digest_alone(row)
         IntakeEvent.objects.filter(id__in=[r.id for r in rows]).delete()
         if _TEST_SLEEP:
-            time.sleep(_TEST_SLEEP)
+            _test_pause()
     return len(rows)
+
+
+def _test_pause() -> None:
+    if _TEST_MARKER:
+        with open(_TEST_MARKER, "a") as marker:
+            marker.write("in batch\n")
+    time.sleep(_TEST_SLEEP)
 
 
 def _claim(batch_size: int) -> list[IntakeEvent]:
