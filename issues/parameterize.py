@@ -12,9 +12,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "<uuid>",
         re.compile(
-            r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b"
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
         ),
-    ),  # fmt: skip
+    ),
     (
         "<date>",
         re.compile(
