@@ -29,6 +29,10 @@ TOKEN = re.compile(
 PERIOD = re.compile(r"(?P<n>\d{1,6})(?P<unit>[smhdw])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+# Each term becomes a filter; bound the SQL a single request can ask for.
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 20
+
 SORTS = {
     "date": ("-last_seen", "-id"),
     "new": ("-first_seen", "-id"),
@@ -85,8 +89,12 @@ def _key_filter(key: str, value: str) -> Q | None:
 
 
 def parse(query: str) -> Search:
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"The query is too long ({MAX_QUERY_CHARS} characters at most).")
     search = Search()
-    for match in TOKEN.finditer(query):
+    for n, match in enumerate(TOKEN.finditer(query)):
+        if n >= MAX_TERMS:
+            raise SearchError(f"The query has too many terms ({MAX_TERMS} at most).")
         if match["key"] is not None:
             key = match["key"]
             value = match["qval"] if match["qval"] is not None else match["val"]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from api import views
 
@@ -34,5 +34,7 @@ urlpatterns = [
         views.issue_latest_event,
         name="org_issue_latest_event",
     ),
-    path("api/0/<path:rest>", views.not_found, name="not_found"),
+    # Only paths with a trailing slash, so that APPEND_SLASH still redirects `/issues` to
+    # `/issues/` before this answers.
+    re_path(r"^api/0/(?P<rest>.*/)$", views.not_found, name="not_found"),
 ]

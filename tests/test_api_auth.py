@@ -116,3 +116,9 @@ def test_an_issue_request_reaches_the_api_not_ingest(client, owner, project):
     response = client.get(f"/api/0/issues/{issue.pk}/", headers=auth(token_for(owner)))
     assert response.status_code == 200
     assert response.json()["id"] == str(issue.pk)
+
+
+def test_a_path_without_its_trailing_slash_is_redirected_to_it(client, owner, project):
+    response = client.get("/api/0/projects")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/0/projects/"

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from issues import lifecycle
 from issues.models import HistoryKind, IssueBucket, IssueStatus, IssueTagValue
 from projects.services import create_project
 from tests.api_factories import auth, fast_passwords, make_issue, token_for  # noqa: F401
@@ -221,6 +222,8 @@ def test_search_strings_are_data_not_sql(client, project, owner):
         {"cursor": "garbage"},
         {"cursor": "0:99999999999:0"},
         {"sort": "random"},
+        {"query": "x" * 1001},
+        {"query": " ".join(f"w{n}" for n in range(21))},
     ],
 )
 def test_bad_list_parameters_get_400_with_a_detail(client, project, owner, params):
@@ -326,6 +329,20 @@ def test_the_list_costs_the_same_queries_for_1_or_20_issues(client, project, own
         IssueBucket.objects.create(issue=other, hour=other.last_seen, count=1)
     assert len(client.get(LIST, headers=auth(token)).json()) == 20
     assert count_queries(client, token, LIST) == one
+
+
+def test_an_issue_costs_the_same_queries_with_1_or_20_history_entries(client, project, owner):
+    issue = make_issue(project)
+    token = token_for(owner)
+    url = f"/api/0/issues/{issue.pk}/"
+    client.get(url, headers=auth(token))
+    lifecycle.resolve(issue, user=owner)
+    one = count_queries(client, token, url)
+    for _ in range(10):
+        lifecycle.unresolve(issue, user=owner)
+        lifecycle.resolve(issue, user=owner)
+    assert len(client.get(url, headers=auth(token)).json()["activity"]) == 21
+    assert count_queries(client, token, url) == one
 
 
 # --- details --------------------------------------------------------------------------------
