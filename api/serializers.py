@@ -32,7 +32,15 @@ def project_json(project: Project) -> Json:
 
 def organization_json() -> Json:
     slug = settings.ORGANIZATION_SLUG
-    return {"id": "1", "slug": slug, "name": slug, "status": {"id": "active", "name": "active"}}
+    return {
+        "id": "1",
+        "slug": slug,
+        "name": slug,
+        "status": {"id": "active", "name": "active"},
+        "isEarlyAdopter": False,
+        "require2FA": False,
+        "features": [],
+    }
 
 
 def project_detail_json(project: Project) -> Json:

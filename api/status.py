@@ -34,6 +34,18 @@ def _positive(name: str, value: Any, maximum: int) -> int | None:
     return value
 
 
+DURATION_KEYS = ("ignoreDuration", "snoozeDuration")
+
+
+def _first(body: dict, details: dict, keys: tuple[str, ...]) -> Any:
+    """The first value given under any of `keys`, in the body or in its statusDetails."""
+    for source in (body, details):
+        for key in keys:
+            if source.get(key) is not None:
+                return source[key]
+    return None
+
+
 def parse(body: Any) -> StatusChange:
     if not isinstance(body, dict):
         raise StatusError("The body must be a JSON object.")
@@ -57,12 +69,9 @@ def parse(body: Any) -> StatusChange:
     if status == "unresolved":
         return StatusChange(IssueStatus.UNRESOLVED)
     if status in ("ignored", "archived", "muted"):
-        minutes = _positive(
-            "ignoreDuration", body.get("ignoreDuration", details.get("ignoreDuration")), MAX_MINUTES
-        )
-        count = _positive(
-            "ignoreCount", body.get("ignoreCount", details.get("ignoreCount")), MAX_COUNT
-        )
+        # snoozeDuration is the older name, still sent by sentry-cli.
+        minutes = _positive("ignoreDuration", _first(body, details, DURATION_KEYS), MAX_MINUTES)
+        count = _positive("ignoreCount", _first(body, details, ("ignoreCount",)), MAX_COUNT)
         return StatusChange(IssueStatus.IGNORED, ignore_minutes=minutes, ignore_count=count)
     raise StatusError("status must be one of resolved, resolvedInNextRelease, unresolved, ignored.")
 
@@ -89,3 +98,15 @@ def apply(issue: Issue, change: StatusChange, user: AbstractBaseUser) -> None:
     else:
         duration = timedelta(minutes=change.ignore_minutes) if change.ignore_minutes else None
         lifecycle.ignore(issue, user=user, duration=duration, more_events=change.ignore_count)
+
+
+def change_json(change: StatusChange) -> dict[str, Any]:
+    """What a bulk update answers, as Sentry: the status and details that were applied."""
+    if change.status == IssueStatus.RESOLVED_NEXT_RELEASE:
+        return {"status": "resolved", "statusDetails": {"inNextRelease": True}}
+    details: dict[str, Any] = {}
+    if change.ignore_minutes is not None:
+        details["ignoreDuration"] = change.ignore_minutes
+    if change.ignore_count is not None:
+        details["ignoreCount"] = change.ignore_count
+    return {"status": str(change.status), "statusDetails": details}

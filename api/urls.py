@@ -16,6 +16,11 @@ urlpatterns = [
         name="project_issues",
     ),
     path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/events/",
+        views.project_events,
+        name="project_events",
+    ),
+    path(
         "api/0/projects/<str:org_slug>/<str:project_slug>/events/<str:event_id>/",
         views.project_event,
         name="project_event",

@@ -3,8 +3,9 @@
 import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from api import access, search, stats
+from api import access, bulk, search, stats
 from api import status as status_change
 from api.auth import api_view
 from api.pagination import PaginationError, link_header, paginate
@@ -12,6 +13,7 @@ from api.responses import NOT_FOUND, error, json_response
 from api.serializers import (
     event_json,
     history_json,
+    iso,
     issue_json,
     organization_json,
     project_detail_json,
@@ -19,6 +21,7 @@ from api.serializers import (
 )
 from issues.models import Event, Issue
 from projects.access import projects_for
+from projects.models import Project
 
 # The issue page shows the latest transitions; the full history is in the UI.
 ACTIVITY_LIMIT = 100
@@ -47,7 +50,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @api_view("GET")
 def organizations(request: HttpRequest) -> HttpResponse:
-    return json_response([organization_json()])
+    # The installation has no creation date of its own; its first project's stands in.
+    first = Project.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return json_response([{**organization_json(), "dateCreated": iso(first or timezone.now())}])
 
 
 @api_view("GET")
@@ -58,9 +63,19 @@ def projects(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
     return json_response([project_detail_json(p) for p in rows])
 
 
-@api_view("GET")
+def _parse_change(request: HttpRequest) -> status_change.StatusChange:
+    try:
+        body = orjson.loads(request.body or b"null")
+    except orjson.JSONDecodeError:
+        raise status_change.StatusError("The body must be JSON.") from None
+    return status_change.parse(body)
+
+
+@api_view("GET", "PUT")
 def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
     project = access.project_for(request.api_user, org_slug, project_slug)
+    if request.method == "PUT":
+        return _bulk_update(request, project)
     query = request.GET.get("query", search.DEFAULT_QUERY)
     period_name = request.GET.get("statsPeriod")
     sort = request.GET.get("sort", "date")
@@ -90,6 +105,18 @@ def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     return _paged(request, rows, page)
 
 
+def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:
+    try:
+        change = _parse_change(request)
+        issues = bulk.select(project, request.GET)
+    except (status_change.StatusError, search.SearchError) as exc:
+        return error(400, str(exc))
+    if not issues:
+        return HttpResponse(status=204)
+    bulk.update(issues, change, request.api_user)
+    return json_response(status_change.change_json(change))
+
+
 def _issue_detail(request: HttpRequest, issue: Issue) -> HttpResponse:
     user_count = stats.with_user_count(Issue.objects.filter(pk=issue.pk)).values_list(
         "user_count", flat=True
@@ -111,9 +138,7 @@ def issue(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> H
     found = access.issue_for(request.api_user, issue_id)
     if request.method == "PUT":
         try:
-            change = status_change.parse(orjson.loads(request.body or b"null"))
-        except orjson.JSONDecodeError:
-            return error(400, "The body must be JSON.")
+            change = _parse_change(request)
         except status_change.StatusError as exc:
             return error(400, str(exc))
         status_change.apply(found, change, request.api_user)
@@ -146,6 +171,19 @@ def issue_latest_event(
     if event is None:
         return error(404, NOT_FOUND)
     return json_response(event_json(event, found))
+
+
+@api_view("GET")
+def project_events(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+    """A project's events, newest first; retention bounds how many a project has."""
+    project = access.project_for(request.api_user, org_slug, project_slug)
+    qs = Event.objects.filter(project=project).select_related("issue")
+    try:
+        page = paginate(request, qs.order_by("-received_at", "-id"))
+    except PaginationError as exc:
+        return error(400, str(exc))
+    full = _true(request.GET.get("full"))
+    return _paged(request, [event_json(e, e.issue, full=full) for e in page.rows], page)
 
 
 @api_view("GET")

@@ -275,3 +275,23 @@ def test_payload_strings_come_back_as_data(client, project, owner):
     response = get(client, owner, event_url(event.event_id))
     assert response["Content-Type"] == "application/json"
     assert response.json()["metadata"]["value"] == '<script>alert("x")</script>'
+
+
+# --- a project's events ---------------------------------------------------------------------
+
+
+def test_a_projects_events_come_newest_first_across_issues(client, project, owner, outsider):
+    now = timezone.now()
+    first = make_event(make_issue(project), received_at=now - timedelta(minutes=2))
+    second = make_event(make_issue(project), received_at=now)
+    make_event(make_issue(create_project("Theirs", admins=[outsider])))
+    rows = get(client, owner, "/api/0/projects/bugtrack/backend/events/").json()
+    assert [(r["eventID"], r["groupID"]) for r in rows] == [
+        (second.event_id, str(second.issue_id)),
+        (first.event_id, str(first.issue_id)),
+    ]
+
+
+def test_an_outsider_gets_404_for_a_projects_events(client, project, outsider):
+    make_event(make_issue(project))
+    assert get(client, outsider, "/api/0/projects/bugtrack/backend/events/").status_code == 404

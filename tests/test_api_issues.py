@@ -523,3 +523,71 @@ def test_put_without_a_token_gets_401(client, project, owner):
     assert response.status_code == 401
     issue.refresh_from_db()
     assert issue.status == IssueStatus.UNRESOLVED
+
+
+# --- bulk status changes (what sentry-cli's `issues resolve|mute|unresolve` send) ------------
+
+
+def test_bulk_put_changes_the_issues_picked_by_id(client, project, member):
+    a, b, c = make_issue(project), make_issue(project), make_issue(project)
+    response = put(client, member, f"{LIST}?id={a.pk}&id={b.pk}", {"status": "resolved"})
+    assert response.json() == {"status": "resolved", "statusDetails": {}}
+    statuses = {i.pk: i.status for i in type(a).objects.all()}
+    assert statuses == {a.pk: "resolved", b.pk: "resolved", c.pk: "unresolved"}
+    assert a.history.get().user == member
+
+
+def test_bulk_put_by_status_or_for_all(client, project, owner):
+    open_issue = make_issue(project)
+    done = make_issue(project, status=IssueStatus.RESOLVED)
+    body = {"status": "muted", "snoozeDuration": 60}
+    response = put(client, owner, f"{LIST}?status=unresolved", body)
+    assert response.json() == {"status": "ignored", "statusDetails": {"ignoreDuration": 60}}
+    open_issue.refresh_from_db()
+    done.refresh_from_db()
+    assert (open_issue.status, done.status) == (IssueStatus.IGNORED, IssueStatus.RESOLVED)
+    assert open_issue.ignore_until is not None
+    put(client, owner, f"{LIST}?", {"status": "unresolved", "snoozeDuration": None})
+    assert set(type(done).objects.values_list("status", flat=True)) == {"unresolved"}
+
+
+def test_bulk_put_by_query(client, project, owner):
+    warning = make_issue(project, level="warning")
+    error_issue = make_issue(project, level="error")
+    put(client, owner, f"{LIST}?query=level:warning", {"status": "resolved"})
+    warning.refresh_from_db()
+    error_issue.refresh_from_db()
+    assert (warning.status, error_issue.status) == ("resolved", "unresolved")
+
+
+def test_bulk_put_never_touches_another_projects_issues(client, project, owner, outsider):
+    theirs = make_issue(create_project("Theirs", admins=[outsider]))
+    response = put(client, owner, f"{LIST}?id={theirs.pk}", {"status": "resolved"})
+    assert response.status_code == 204
+    theirs.refresh_from_db()
+    assert theirs.status == IssueStatus.UNRESOLVED
+
+
+def test_an_outsider_gets_404_for_a_bulk_put(client, project, outsider):
+    issue = make_issue(project)
+    assert put(client, outsider, f"{LIST}?id={issue.pk}", {"status": "resolved"}).status_code == 404
+    issue.refresh_from_db()
+    assert issue.status == IssueStatus.UNRESOLVED
+
+
+@pytest.mark.parametrize(
+    "query, body",
+    [
+        ("?id=abc", {"status": "resolved"}),
+        ("?status=sleeping", {"status": "resolved"}),
+        ("?", {"status": "fixed"}),
+        ("?", {"status": "muted", "snoozeDuration": "soon"}),
+    ],
+)
+def test_a_bad_bulk_put_gets_400_and_changes_nothing(client, project, owner, query, body):
+    issue = make_issue(project)
+    response = put(client, owner, f"{LIST}{query}", body)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    issue.refresh_from_db()
+    assert issue.status == IssueStatus.UNRESOLVED
