@@ -8,11 +8,10 @@ from django.conf import settings
 
 from api.entries import Json, as_dict, as_list, as_str, entries, logentry, values_of
 from issues import payload as payload_codec
+from issues import summary
 from issues.models import Event, Issue, IssueStatus
 from projects.models import Project
 
-# Sentry's event titles use the first line of an exception value, kept short.
-TITLE_VALUE_CHARS = 100
 EXCEPTION_TYPE = re.compile(r"[\w.$<>`:\[\]]+")
 
 
@@ -142,20 +141,20 @@ def main_exception(payload: Json) -> Json | None:
     return values[-1] if values else None
 
 
-def event_title(payload: Json, fallback: str) -> tuple[str, Json]:
+def event_title(event: Event, payload: Json, fallback: str) -> tuple[str, Json]:
+    """The digest's own title rule (so an event and its issue agree), plus Sentry's metadata."""
+    title = fallback
+    if payload and not event.processing_error:
+        try:
+            title = summary.title(payload)
+        except Exception:  # noqa: BLE001 - an odd payload falls back to the issue's title
+            title = fallback
     exc = main_exception(payload)
     if exc is not None and (as_str(exc.get("type")) or as_str(exc.get("value"))):
-        exc_type = as_str(exc.get("type")) or "Error"
-        value = (as_str(exc.get("value")) or "").strip().splitlines()
-        first = value[0][:TITLE_VALUE_CHARS] if value else ""
-        title = f"{exc_type}: {first}" if first else exc_type
-        return title, {"type": exc_type, "value": first, "title": title}
-    entry = logentry(payload)
-    if entry and entry["formatted"]:
-        lines = entry["formatted"].strip().splitlines()
-        title = lines[0][:TITLE_VALUE_CHARS] if lines else fallback
-        return title, {"title": title}
-    return fallback, {"title": fallback}
+        lines = (as_str(exc.get("value")) or "").strip().splitlines()
+        value = lines[0] if lines else ""
+        return title, {"type": as_str(exc.get("type")) or "", "value": value, "title": title}
+    return title, {"title": title}
 
 
 def event_tags(event: Event, payload: Json) -> list[Json]:
@@ -185,7 +184,7 @@ def event_tags(event: Event, payload: Json) -> list[Json]:
 def event_json(event: Event, issue: Issue, full: bool = True) -> Json:
     """Sentry's event shape; `full=False` is the short form issue event lists use by default."""
     payload, errors = decode_payload(event)
-    title, metadata = event_title(payload, fallback=issue.title)
+    title, metadata = event_title(event, payload, fallback=issue.title)
     entry = logentry(payload)
     user = payload.get("user") if isinstance(payload.get("user"), dict) else None
     data: Json = {
@@ -198,8 +197,9 @@ def event_json(event: Event, issue: Issue, full: bool = True) -> Json:
         "platform": event.platform or as_str(payload.get("platform")),
         "type": "error" if main_exception(payload) else "default",
         "metadata": metadata,
-        "culprit": as_str(payload.get("culprit")) or issue.culprit,
-        "location": as_str(payload.get("culprit")) or issue.culprit,
+        # Events of one issue share their stack, so they share its culprit.
+        "culprit": issue.culprit,
+        "location": issue.culprit,
         "dateCreated": iso(event.timestamp),
         "dateReceived": iso(event.received_at),
         "tags": event_tags(event, payload),
