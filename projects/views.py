@@ -115,13 +115,14 @@ def member_role(request: HttpRequest, membership: Membership, member_id: int) ->
 @project_admin
 def member_remove(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     target = get_object_or_404(Membership, pk=member_id, project=membership.project)
+    leaving = target.pk == membership.pk
     try:
         remove_member(target)
     except LastAdminError as exc:
         messages.error(request, str(exc))
         return redirect("projects:members", membership.project.slug)
     messages.success(request, f"{target.user.get_username()} was removed from the project.")
-    if target.pk == membership.pk:  # removed themselves: the project is gone for them
+    if leaving:  # removed themselves: the project is gone for them
         return redirect("projects:list")
     return redirect("projects:members", membership.project.slug)
 

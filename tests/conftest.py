@@ -47,3 +47,19 @@ def dsn_for(project: Project, base_url: str) -> str:
     key = project.keys.filter(is_active=True).first()
     scheme, host = base_url.split("://")
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """The manifest storage (DEBUG off, as in production) needs collectstatic first."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
