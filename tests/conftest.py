@@ -47,3 +47,13 @@ def dsn_for(project: Project, base_url: str) -> str:
     key = project.keys.filter(is_active=True).first()
     scheme, host = base_url.split("://")
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Manifest storage (DEBUG off, as in production) needs collectstatic for {% static %}."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", "--noinput", verbosity=0)
