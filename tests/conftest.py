@@ -65,6 +65,8 @@ def sentry_auth_header(project: Project) -> dict[str, str]:
     """The X-Sentry-Auth header an SDK would send for the project's first active key."""
     key = project.keys.filter(is_active=True).first()
     return {"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key.public_key}, sentry_version=7"}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """The manifest storage (DEBUG off, as in production) needs collectstatic first."""
