@@ -47,3 +47,14 @@ def dsn_for(project: Project, base_url: str) -> str:
     key = project.keys.filter(is_active=True).first()
     scheme, host = base_url.split("://")
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port; Django's email settings point at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    server.configure(settings)
+    yield server
+    server.stop()
