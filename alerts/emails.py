@@ -142,13 +142,12 @@ def render_alert(alert: Alert) -> RenderedEmail:
     return build_email("alert", alert_context(alert))
 
 
-def test_email(project: Project, to: str) -> EmailMultiAlternatives:
-    context = {
-        "project_name": project.name,
-        "sent_at": timezone.now(),
-        "settings_url": settings_url(),
-    }
-    return build_email("test", context).to(to)
+def make_test_email_context(project: Project) -> dict[str, Any]:
+    return {"project_name": project.name, "sent_at": timezone.now(), "settings_url": settings_url()}
+
+
+def make_test_email(project: Project, to: str) -> EmailMultiAlternatives:
+    return build_email("test", make_test_email_context(project)).to(to)
 
 
 def sample_context(kind: str = AlertKind.NEW_ISSUE) -> dict[str, Any]:

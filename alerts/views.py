@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from alerts.emails import test_email
+from alerts.emails import make_test_email
 from alerts.models import Alert, AlertStatus, DeliveryStatus
 from projects.access import membership_for
 
@@ -63,7 +63,7 @@ def send_test_email(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, "Your account has no email address to send a test email to.")
         return redirect(_after_test_email(slug))
     try:
-        test_email(project, request.user.email).send()
+        make_test_email(project, request.user.email).send()
     except (smtplib.SMTPException, OSError) as exc:
         messages.error(request, f"The test email could not be sent: {type(exc).__name__}: {exc}")
     else:
