@@ -18,3 +18,6 @@ max_requests_jitter = 2000
 limit_request_field_size = 16384
 accesslog = None
 errorlog = "-"
+# gunicorn >= 27 opens a control socket at a fixed per-user path; several servers on one
+# machine (tests, benchmarks) would fight over it, and we don't use it.
+control_socket_disable = True
