@@ -160,11 +160,14 @@ def expire_old(now: datetime) -> int:
 
 def settle_alerts() -> int:
     """Alerts whose deliveries are all done become sent, or failed if any delivery failed."""
+    done = (
+        Alert.objects.filter(status=AlertStatus.SENDING)
+        .exclude(deliveries__status=DeliveryStatus.PENDING)
+        .values_list("id", flat=True)
+    )
     settled = 0
-    for alert_id in Alert.objects.filter(status=AlertStatus.SENDING).values_list("id", flat=True):
+    for alert_id in list(done[:1000]):
         deliveries = AlertDelivery.objects.filter(alert_id=alert_id)
-        if deliveries.filter(status=DeliveryStatus.PENDING).exists():
-            continue
         failed = deliveries.filter(status=DeliveryStatus.FAILED).first()
         update: dict = {"sent_at": deliveries.aggregate(last=Max("sent_at"))["last"]}
         if failed is not None:
