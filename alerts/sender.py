@@ -95,11 +95,26 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
+def _smtp_down(
+    rows: list[AlertDelivery], token: str, now: datetime, exc: BaseException, result: StepResult
+) -> None:
+    """SMTP is unreachable: back off the rest of the batch and end the step."""
+    for row in rows:
+        _retry_later(row, token, now, _describe(exc))
+        result.retried += 1
+    result.smtp_down = True
+
+
 def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
     started = time.monotonic()
     rendered: dict[int, RenderedEmail] = {}
     backend = get_connection(fail_silently=False)
     try:
+        try:
+            backend.open()  # one connection for the whole batch
+        except (smtplib.SMTPException, OSError) as exc:
+            _smtp_down(rows, token, now, exc, result)
+            return
         for index, row in enumerate(rows):
             if time.monotonic() - started > LEASE.total_seconds() / 2:
                 # Our lease is running out; the rest go back without an attempt counted.
@@ -118,11 +133,7 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
                 result.retried += 1
                 continue
             except (smtplib.SMTPException, OSError) as exc:
-                # SMTP is unreachable: back off this whole batch and end the step.
-                for pending in rows[index:]:
-                    _retry_later(pending, token, now, _describe(exc))
-                    result.retried += 1
-                result.smtp_down = True
+                _smtp_down(rows[index:], token, now, exc, result)
                 return
             except Exception as exc:  # e.g. a template error: keep it on the row, retry later
                 log.exception("alert delivery %s failed", row.id)

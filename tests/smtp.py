@@ -17,8 +17,15 @@ class Inbox:
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
+        self.rejected: set[str] = set()  # addresses answered with 550
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address.lower() in self.rejected:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

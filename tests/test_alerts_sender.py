@@ -112,6 +112,24 @@ def test_smtp_errors_are_retried_with_backoff_and_keep_the_last_error(project, s
     assert alert.status == AlertStatus.SENT
 
 
+def test_a_rejected_recipient_is_retried_alone_and_fails_after_a_day(project, smtp_server):
+    smtp_server.inbox.rejected.add("member@example.com")
+    _, alert = new_issue_with_alert(project)
+    now = timezone.now()
+
+    send_due_alerts(now)
+    send_due_alerts(now + timedelta(hours=2))
+
+    assert recipients(smtp_server.messages) == ["owner@example.com"]
+    rejected = AlertDelivery.objects.get(alert=alert, email="member@example.com")
+    assert rejected.attempts == 2 and "550" in rejected.last_error
+    send_due_alerts(now + timedelta(days=1, minutes=1))
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.FAILED
+    assert alert.last_error.startswith("member@example.com: Gave up after a day")
+    assert recipients(smtp_server.messages) == ["owner@example.com"]
+
+
 def test_an_outage_delays_but_never_loses_or_doubles_alerts(project, smtp_server, settings):
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 50
     smtp_server.stop()
