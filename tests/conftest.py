@@ -50,6 +50,24 @@ def dsn_for(project: Project, base_url: str) -> str:
 
 
 @pytest.fixture
+def fresh_ingest_state():
+    """Ingest keeps per-process caches (keys, rate limits, queue depth): start each test clean."""
+    from ingest import auth, ratelimit
+
+    auth.clear_key_cache()
+    ratelimit.reset()
+    yield
+    auth.clear_key_cache()
+    ratelimit.reset()
+
+
+def sentry_auth_header(project: Project) -> dict[str, str]:
+    """The X-Sentry-Auth header an SDK would send for the project's first active key."""
+    key = project.keys.filter(is_active=True).first()
+    return {"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key.public_key}, sentry_version=7"}
+
+
+@pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on a free port; Django's email settings point at it."""
     from tests.smtp import SmtpServer
