@@ -81,3 +81,14 @@ def collected_static():
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port; Django's email settings point at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    server.configure(settings)
+    yield server
+    server.stop()

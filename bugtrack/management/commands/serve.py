@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 # Long-running management commands started beside the web server.
-BACKGROUND_COMMANDS: list[list[str]] = [["worker"]]
+BACKGROUND_COMMANDS: list[list[str]] = [["worker"], ["sendalerts"]]
 
 
 class Command(BaseCommand):
