@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 
 Check = dict[str, Any]
@@ -11,9 +12,9 @@ Check = dict[str, Any]
 _migrated: set[str] = set()
 
 
-def check_database(using: str = DEFAULT_DB_ALIAS) -> Check:
+def check_database(connection: BaseDatabaseWrapper) -> Check:
     try:
-        with connections[using].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any driver error means "not reachable"
         return {"ok": False, "error": type(exc).__name__}
@@ -50,7 +51,7 @@ def check_queue(using: str = DEFAULT_DB_ALIAS) -> Check:
 
 def readiness(using: str = DEFAULT_DB_ALIAS) -> tuple[bool, dict[str, Check]]:
     """All checks, in order; once the database is unreachable the rest are skipped."""
-    checks: dict[str, Check] = {"database": check_database(using)}
+    checks: dict[str, Check] = {"database": check_database(connections[using])}
     if not checks["database"]["ok"]:
         checks["migrations"] = checks["queue"] = {"ok": False, "error": "skipped"}
         return False, checks
