@@ -33,7 +33,8 @@ limit_request_fields = 100
 # Forwarded headers are trusted only from the local proxy (see docs/deploy.md).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-# Unused, and its default path would be shared by every gunicorn of this user.
+# gunicorn >= 27 opens a control socket at a fixed per-user path; several servers on one
+# machine (tests, benchmarks) would fight over it, and we don't use it.
 control_socket_disable = True
 
 # Logs: our JSON (or text) format on stdout; the request log line comes from Django.
