@@ -125,3 +125,17 @@ def http(
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read()
+
+
+def send_with_sentry_sdk(dsn: str, message: str = "entrypoint smoke") -> None:
+    """Report one exception through the real sentry-sdk, from its own process."""
+    script = (
+        "import sys, sentry_sdk\n"
+        "sentry_sdk.init(dsn=sys.argv[1], default_integrations=False)\n"
+        "try:\n"
+        "    raise RuntimeError(sys.argv[2])\n"
+        "except RuntimeError:\n"
+        "    sentry_sdk.capture_exception()\n"
+        "sentry_sdk.flush(timeout=10)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, dsn, message], check=True, timeout=60)
