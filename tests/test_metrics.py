@@ -1,5 +1,6 @@
 """/metrics: token protection, Prometheus text that parses, counters and gauges that move."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -125,7 +126,7 @@ def test_queue_gauges_are_read_from_the_database_at_scrape_time(client, db):
     assert scrape(client)["bugtrack_intake_queue_depth"] == 0
     for age in (10, 600):
         IntakeEvent.objects.create(
-            project_id=1, event_id="b" * 32, payload=b"{}",
+            project_id=1, event_id=uuid.uuid4().hex, payload=b"{}",
             received_at=timezone.now() - timedelta(seconds=age),
         )  # fmt: skip
     samples = scrape(client)

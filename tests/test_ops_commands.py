@@ -1,6 +1,7 @@
 """`manage.py status` and `manage.py prune`."""
 
 import json
+import uuid
 from datetime import date, timedelta
 from io import StringIO
 
@@ -20,7 +21,10 @@ def test_status_reports_queue_depth_lag_and_throughput(db):
     now = timezone.now()
     for age in (5, 90):
         IntakeEvent.objects.create(
-            project_id=1, event_id="c" * 32, payload=b"{}", received_at=now - timedelta(seconds=age)
+            project_id=1,
+            event_id=uuid.uuid4().hex,
+            payload=b"{}",
+            received_at=now - timedelta(seconds=age),
         )
     report = json.loads(run("status", "--json"))
     assert report["queue_depth"] == 2
