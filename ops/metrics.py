@@ -30,7 +30,8 @@ MULTIPROC_DIR = os.environ.get(ENV, "")
 if MULTIPROC_DIR:
     values.ValueClass = values.MultiProcessValue(process_identifier)
 
-REJECT_REASONS = ("auth", "size", "rate_limit", "malformed", "backpressure")
+# "unavailable": the database refused the insert (503); the SDK will retry.
+REJECT_REASONS = ("auth", "size", "rate_limit", "malformed", "backpressure", "unavailable")
 
 EVENTS_ACCEPTED = Counter("bugtrack_events_accepted", "Events committed to the intake queue.")
 EVENTS_REJECTED = Counter(
