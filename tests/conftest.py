@@ -47,3 +47,21 @@ def dsn_for(project: Project, base_url: str) -> str:
     key = project.keys.filter(is_active=True).first()
     scheme, host = base_url.split("://")
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
+
+
+@pytest.fixture
+def fresh_ingest_state():
+    """Ingest keeps per-process caches (keys, rate limits, queue depth): start each test clean."""
+    from ingest import auth, ratelimit
+
+    auth.clear_key_cache()
+    ratelimit.reset()
+    yield
+    auth.clear_key_cache()
+    ratelimit.reset()
+
+
+def sentry_auth_header(project: Project) -> dict[str, str]:
+    """The X-Sentry-Auth header an SDK would send for the project's first active key."""
+    key = project.keys.filter(is_active=True).first()
+    return {"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key.public_key}, sentry_version=7"}
