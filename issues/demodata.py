@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from django.db import connection, models, transaction
 
-from issues.demoshape import grouping_version, normalizer, templates_from_corpus, title_of
+from issues.demoshape import grouping_of, normalizer, templates_from_corpus, title_of
 from issues.models import (
     Event,
     HistoryKind,
@@ -152,12 +152,27 @@ class DemoData:
             BulkWriter(IssueTagValue, TAG_FIELDS).write(self.tag_rows)
             BulkWriter(IssueBucket, ["issue_id", "hour", "count"]).write(self.bucket_rows)
             BulkWriter(IssueHistory, HISTORY_FIELDS).write(self.history_rows)
+            self._create_releases()
             Project.objects.filter(pk=self.project.pk).update(
                 next_short_id=models.F("next_short_id") + len(plans)
             )
         self.log(f"done in {time.monotonic() - started:.1f}s")
         return {"issues": len(plans), "events": written, "tag_values": len(self.tag_rows),
                 "buckets": len(self.bucket_rows), "history": len(self.history_rows)}  # fmt: skip
+
+    def _create_releases(self) -> None:
+        """Releases in the order they appeared, where the digest keeps them (if it does)."""
+        from issues import models as issue_models
+
+        release = getattr(issue_models, "Release", None)
+        if release is None:
+            return
+        step = (self.now - self.start) / RELEASES
+        release.objects.bulk_create(
+            [release(project=self.project, version=v, first_seen=_dt(self.start + n * step))
+             for n, v in enumerate(self.releases)],
+            ignore_conflicts=True,
+        )  # fmt: skip
 
     def _release_at(self, ts: float) -> str:
         n = int((ts - self.start) / (self.now - self.start + 1) * RELEASES)
@@ -197,21 +212,26 @@ class DemoData:
                 in_app[-1]["function"] = f"{verb}_{noun}_{rng.randrange(1000)}"
         else:
             payload["logentry"] = {"message": text, "formatted": text, "params": []}
+            payload["message"] = text
         return payload
 
     def _create_issues(self, plans: list[dict[str, Any]]) -> None:
-        version, next_id = grouping_version(), self.project.next_short_id
+        next_id, hashes = self.project.next_short_id, set()
         objs = []
         for n, plan in enumerate(plans):
             times, payload = plan["times"], plan["payload"]
-            digest = hashlib.sha256(f"{self.project.pk}:{next_id + n}:{plan['title']}".encode())
+            key = f"{self.project.pk}:{next_id + n}:{plan['title']}"
+            grouping_hash, version, components = grouping_of(payload, key)
+            if grouping_hash in hashes:  # two variants that group alike: keep both issues
+                grouping_hash = hashlib.sha256(key.encode()).hexdigest()
+            hashes.add(grouping_hash)
             objs.append(
                 Issue(
                     project=self.project,
                     short_id=next_id + n,
-                    grouping_hash=digest.hexdigest(),
+                    grouping_hash=grouping_hash,
                     grouping_version=version,
-                    grouping_components=[{"demo": True}],
+                    grouping_components=components,
                     title=plan["title"][:500],
                     culprit=plan["culprit"][:500],
                     message=plan["message"],
@@ -224,7 +244,7 @@ class DemoData:
                     first_release=self._release_at(times[0]),
                     last_release=self._release_at(times[-1]),
                     environments=ENVIRONMENTS[0],
-                )  # fmt: skip
+                )
             )
         for start in range(0, len(objs), CHUNK):
             Issue.objects.bulk_create(objs[start : start + CHUNK])
@@ -259,7 +279,7 @@ class DemoData:
                 )  # fmt: skip
                 if k == 0:
                     self._history(plan, event_id)
-                for pair in tags.items():
+                for pair in (*tags.items(), ("user", user)):  # the digest counts users too
                     seen = tags_seen.get(pair)
                     if seen is None:
                         tags_seen[pair] = [1, ts, ts]

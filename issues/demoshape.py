@@ -5,9 +5,10 @@ digested ones; otherwise a light shaping brings the common SDK variants to the c
 shape (exception/threads/breadcrumbs as {"values": [...]}, tags as pairs, float timestamps).
 """
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,23 @@ def templates_from_corpus(corpus: Path) -> Iterator[Event]:
 
 
 def normalizer() -> Callable[[Event], Event]:
+    """The digest's normalizer when it exists, so demo events look exactly like digested ones."""
     try:
-        from issues.normalize import normalize  # the digest's, once it exists
+        from issues.normalize import normalize
     except ImportError:
         return shape
-    return normalize
+    received_at = datetime.now(UTC)
+    return lambda data: normalize(data, "0" * 32, received_at)
 
 
-def grouping_version() -> str:
+def grouping_of(event: Event, fallback_key: str) -> tuple[str, str, list]:
+    """(hash, version, components) from the digest's grouping if present."""
     try:
-        from issues.grouping import VERSION
+        from issues import grouping
     except ImportError:
-        return "demo"
-    return str(VERSION)
+        return hashlib.sha256(fallback_key.encode()).hexdigest(), "demo", []
+    found = grouping.compute(event)
+    return found.hash, found.version, found.components
 
 
 def _values(value: Any) -> dict[str, list]:
@@ -99,6 +104,16 @@ def shape(event: Event) -> Event:
 
 def title_of(event: Event) -> tuple[str, str, str]:
     """(title, culprit, message) the way the issue list shows an event."""
+    try:
+        from issues import summary
+    except ImportError:
+        return _title_of(event)
+    values = (event.get("exception") or {}).get("values") or []
+    value = str(values[-1].get("value") or "") if values and isinstance(values[-1], dict) else ""
+    return summary.title(event), summary.culprit(event), value or event.get("message") or ""
+
+
+def _title_of(event: Event) -> tuple[str, str, str]:
     values = (event.get("exception") or {}).get("values") or []
     message = ((event.get("logentry") or {}).get("formatted")) or ""
     if values and isinstance(values[-1], dict):
