@@ -121,10 +121,14 @@ class SqliteDatabase:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def _execute(self, sql: str) -> tuple:
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = sqlite3.connect(self.path, timeout=30)
-        return self._conn.execute(sql).fetchone()
+            # Shared with the sampler thread; the runner serializes access with a lock.
+            self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        return self._conn
+
+    def _execute(self, sql: str) -> tuple:
+        return self._connection().execute(sql).fetchone()
 
     def counts(self) -> tuple[int, int]:
         intake, events = self._execute(
@@ -138,24 +142,30 @@ class SqliteDatabase:
     def first_received_at(self, after: float) -> float | None:
         """Epoch of the earliest event received after `after`: the first measured request."""
         since = datetime.fromtimestamp(after, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, timeout=30)
-        value = self._conn.execute(
-            "SELECT min(received_at) FROM issues_event WHERE received_at > ?", [since]
-        ).fetchone()[0]
+        value = (
+            self._connection()
+            .execute("SELECT min(received_at) FROM issues_event WHERE received_at > ?", [since])
+            .fetchone()[0]
+        )
         if value is None:
             return None
         moment = datetime.fromisoformat(value)  # Django stores UTC, without an offset
         return moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()
 
     def storage(self) -> dict[str, int]:
-        """File sizes, after folding the write-ahead log back into the main file."""
+        """Bytes per table (its indexes included, dbstat), plus the database file itself."""
         with contextlib.suppress(sqlite3.OperationalError):
             self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        sizes = {}
-        for suffix in ("", "-wal"):
-            file = Path(f"{self.path}{suffix}")
-            sizes[file.name] = file.stat().st_size if file.exists() else 0
+        rows = self._connection().execute(
+            "SELECT coalesce(s.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+            "LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY 1"
+        )
+        sizes = {name: size for name, size in rows if name in STORAGE_TABLES}
+        sizes["(database file)"] = sum(
+            Path(f"{self.path}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{self.path}{suffix}").exists()
+        )
         return sizes
 
     def backend_pids(self) -> list[int]:

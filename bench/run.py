@@ -20,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import procstat, report  # noqa: E402
-from bench.database import DEFAULT_PG_URL, open_database  # noqa: E402
+from bench.database import DEFAULT_PG_URL, STORAGE_TABLES, open_database  # noqa: E402
 from bench.generate import generate  # noqa: E402
 from bench.loadgen import run_k6  # noqa: E402
 from bench.servers import Layout, free_port, manage, post, server_env  # noqa: E402
@@ -129,6 +129,7 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
             pg.start(db.backend_pids())
             aux.start(pg_aux_pids())
             rss_start = {pid: procstat.peak_rss_bytes(pid) or 0 for pid in app.latest}
+            names = {pid: procstat.cmdline(pid)[:70] for pid in app.latest}
         measure_from = time.time()
         sampler.start()
         print(f"k6: {vus} VUs{f', {args.rate}/s' if args.rate else ''} for {args.duration}s")
@@ -161,7 +162,10 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
     digested = events - WARMUP_EVENTS
     thousand = max(load.accepted, 1) / 1000
     e2e_s = (done_at - first) if done_at else None
-    stored = sum(storage_after.values()) - sum(storage_before.values())
+
+    def grown(tables: tuple[str, ...]) -> int:
+        return sum(storage_after.get(t, 0) - storage_before.get(t, 0) for t in tables)
+
     problems = []
     if done_at is None:
         problems.append(f"digest stalled: {queued} still queued, {digested} of {load.accepted}")
@@ -217,12 +221,15 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
             "peak_rss_max_bytes": app.max_peak_rss(),
             "peak_rss_sum_bytes": app.total_peak_rss(),
             "rss_growth_bytes": {
-                procstat.cmdline(pid)[:60] or str(pid): rss_end.get(pid, 0) - rss_start.get(pid, 0)
+                f"{pid} {names[pid]}": rss_end.get(pid, 0) - rss_start.get(pid, 0)
                 for pid in rss_start
             },
         },
         "storage": {
-            "bytes_per_event": round(stored / max(events, 1)),
+            # Events table with its indexes and TOAST: what each stored event costs.
+            "event_bytes_per_event": round(grown(("issues_event",)) / max(events, 1)),
+            # Plus the (deleted-from, not yet vacuumed) intake queue and the issue tables.
+            "all_tables_bytes_per_event": round(grown(STORAGE_TABLES) / max(events, 1)),
             "before": storage_before,
             "after": storage_after,
         },
@@ -249,7 +256,8 @@ def show(result: dict[str, Any]) -> str:
             ("CPU-s/1000 PG backends", cpu["pg_backends_s_per_1000_events"]),
             ("peak RSS max / sum", f"{report.mb(mem['peak_rss_max_bytes'])} / "
                                    f"{report.mb(mem['peak_rss_sum_bytes'])}"),
-            ("DB bytes per event", result["storage"]["bytes_per_event"]),
+            ("DB bytes/event: events / all", f"{result['storage']['event_bytes_per_event']} / "
+                                             f"{result['storage']['all_tables_bytes_per_event']}"),
             ("issues", dig["issues"]),
             ("problems", "; ".join(result["problems"]) or "none"),
         ]
