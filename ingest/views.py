@@ -4,9 +4,7 @@ Reached only through IngestShortcutMiddleware, so no session, auth or CSRF work 
 """
 
 import logging
-import re
 import time
-import uuid
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -19,9 +17,9 @@ from ingest.decompress import decoded_chunks, raw_chunks
 from ingest.envelope import ChunkReader, read_envelope_header, read_items
 from ingest.errors import BadRequest, IngestError, MethodNotAllowed, Unavailable
 from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
+from ops.logging import bind_request_id
 
 logger = logging.getLogger(__name__)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
@@ -107,5 +105,5 @@ def _content_length(request: HttpRequest) -> int | None:
 
 
 def _request_id(request: HttpRequest) -> str:
-    given = request.META.get("HTTP_X_REQUEST_ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    # The same id as the access log line (ops binds it once per request).
+    return bind_request_id(request)

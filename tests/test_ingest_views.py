@@ -374,3 +374,8 @@ def test_lone_surrogates_from_browser_sdks_are_repaired_not_refused(client, proj
     assert response.status_code == 200
     stored = orjson.loads(bytes(IntakeEvent.objects.get().payload))
     assert stored["message"].startswith("cut ")
+
+
+def test_the_queued_row_carries_the_request_id_of_the_access_log(client, project):
+    post(client, project, event_envelope(event_body()), HTTP_X_REQUEST_ID="req-1234abcd")
+    assert IntakeEvent.objects.get().request_id == "req-1234abcd"
