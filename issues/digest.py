@@ -21,7 +21,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertKind, AlertStatus
 from ingest.models import IntakeEvent
 from issues import grouping, lifecycle, normalize, payload, summary
-from issues.counters import insert_new, upsert_add
+from issues.counters import bulk_set, insert_new, upsert_add
 from issues.models import (
     Event,
     HistoryKind,
@@ -263,12 +263,11 @@ def _insert_events(
             payload.encode(d), p.error,
         ))  # fmt: skip
     returned = insert_new(
-        Event._meta.db_table,
+        Event,
         _EVENT_COLUMNS,
         rows,
         unique=["project_id", "event_id"],
         returning=["project_id", "event_id"],
-        casts={"tags": "jsonb"},
     )
     return {(pid, eid) for pid, eid in returned}
 
@@ -307,7 +306,7 @@ def _update_issues(
                     status=AlertStatus.PENDING,
                 )
             )
-    Issue.objects.bulk_update(
+    bulk_set(
         [issues[k] for k in sorted(by_key)],
         ["event_count", "first_seen", "last_seen", "first_release", "last_release",
          "environments", "status", "resolved_in_release", "ignore_until", "ignore_until_count"],
@@ -417,12 +416,12 @@ def _update_tags_and_buckets(
                 entry[1] = min(entry[1], p.timestamp)
                 entry[2] = max(entry[2], p.timestamp)
     upsert_add(
-        IssueTagValue._meta.db_table,
+        IssueTagValue,
         ["issue_id", "key", "value"],
         [(*k, *v) for k, v in sorted(tags.items())],
     )
     upsert_add(
-        IssueBucket._meta.db_table,
+        IssueBucket,
         ["issue_id", "hour"],
         [(*k, n) for k, n in sorted(buckets.items())],
         first=None,
