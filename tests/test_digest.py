@@ -181,6 +181,7 @@ def test_unparseable_payload_is_kept_with_an_error_marker(project):
     assert broken.count() == 2
     assert len({e.issue_id for e in broken}) == 1
     assert payload.decode(broken.first().payload)["extra"]["raw_payload"]
+    assert broken.first().issue.title == "Unprocessable events"
     assert Issue.objects.count() == 2
 
 
