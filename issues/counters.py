@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import connection, models
 
 CHUNK = 500  # rows per statement on SQLite: keeps it under its parameter limit
@@ -47,11 +48,24 @@ def _rows_source(
     if _pg():
         types = _array_types(model, columns)
         arrays = [list(col) for col in zip(*rows, strict=True)]
-        source = ", ".join(f"%s::{t}[]" for t in types)
+        source = ", ".join(f"%b::{t}[]" for t in types)
         return f"SELECT * FROM unnest({source})", arrays
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params = [_adapt(v) for row in rows for v in row]
     return f"VALUES {', '.join([placeholder] * len(rows))}", params
+
+
+def _execute(sql: str, params: list[Any], fetch: bool = False) -> list[tuple]:
+    """On PostgreSQL with server-side binding (Django's cursors bind client-side): the `%b`
+    arrays, compressed payloads above all, travel in binary instead of as statement text."""
+    if not _pg():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if fetch else []
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if fetch else []
 
 
 def _chunks(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
@@ -69,16 +83,15 @@ def insert_new(
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows that really went in."""
     table = model._meta.db_table
     out: list[tuple] = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            source, params = _rows_source(model, columns, chunk)
-            cursor.execute(
-                f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
-                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
-                f"RETURNING {', '.join(_q(c) for c in returning)}",
-                params,
-            )
-            out += cursor.fetchall()
+    for chunk in _chunks(rows):
+        source, params = _rows_source(model, columns, chunk)
+        out += _execute(
+            f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
+            f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
+            f"RETURNING {', '.join(_q(c) for c in returning)}",
+            params,
+            fetch=True,
+        )
     return out
 
 
@@ -102,14 +115,13 @@ def upsert_add(
         sets.append(f"{_q(first)} = {least}({table}.{_q(first)}, excluded.{_q(first)})")
     if last:
         sets.append(f"{_q(last)} = {greatest}({table}.{_q(last)}, excluded.{_q(last)})")
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            source, params = _rows_source(model, columns, chunk)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) {source} "
-                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}",
-                params,
-            )
+    for chunk in _chunks(rows):
+        source, params = _rows_source(model, columns, chunk)
+        _execute(
+            f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) {source} "
+            f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}",
+            params,
+        )
 
 
 def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
@@ -129,16 +141,15 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         values = [getattr(obj, name) for obj in objs]
         arrays.append([orjson.dumps(v).decode() for v in values] if as_json else values)
     types = ["text" if j else t for t, j in zip(_array_types(model, columns), is_json, strict=True)]
-    source = ", ".join(f"%s::{t}[]" for t in types)
+    source = ", ".join(f"%b::{t}[]" for t in types)
     sets = ", ".join(
         f"{_q(c)} = v.{_q(c)}{'::jsonb' if j else ''}"
         for c, j in zip(columns[1:], is_json[1:], strict=True)
     )
     table = _q(meta.db_table)
     alias = f"v({', '.join(_q(c) for c in columns)})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {sets} FROM unnest({source}) AS {alias} "
-            f"WHERE {table}.{_q(pk)} = v.{_q(pk)}",
-            arrays,
-        )
+    _execute(
+        f"UPDATE {table} SET {sets} FROM unnest({source}) AS {alias} "
+        f"WHERE {table}.{_q(pk)} = v.{_q(pk)}",
+        arrays,
+    )
