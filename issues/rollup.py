@@ -103,7 +103,9 @@ def _transition(
             )
         )
         return AlertKind.NEW_ISSUE
-    if issue.status == IssueStatus.RESOLVED:
+    # Events that were already queued when the issue was resolved don't reopen it.
+    events = [p for p in events if issue.resolved_at is None or p.received_at > issue.resolved_at]
+    if issue.status == IssueStatus.RESOLVED and events:
         history.append(lifecycle.regress(issue, events[0].event_id, now))
         return AlertKind.REGRESSION
     if issue.status == IssueStatus.RESOLVED_NEXT_RELEASE:
