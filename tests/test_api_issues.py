@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from issues import lifecycle
@@ -106,6 +107,10 @@ def test_issues_carry_sentrys_field_names(client, project, owner, settings):
         "platform": None,
     }
     assert row["permalink"] == f"https://bugs.example.com/projects/backend/issues/{issue.pk}/"
+    # The same page the UI serves under its URL name.
+    assert row["permalink"] == settings.BASE_URL + reverse(
+        "issues:detail", args=["backend", issue.pk]
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", row["lastSeen"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", row["firstSeen"])
 
