@@ -13,7 +13,7 @@ from django.utils import timezone
 from issues import lifecycle
 from issues.models import HistoryKind, IssueBucket, IssueStatus, IssueTagValue
 from projects.services import create_project
-from tests.api_factories import auth, fast_passwords, make_issue, token_for  # noqa: F401
+from tests.api_factories import auth, make_issue, token_for
 
 pytestmark = pytest.mark.django_db
 
