@@ -173,6 +173,16 @@ def test_the_query_filters_by_level_environment_and_release(client, project, own
     assert sorted(titles(get(client, owner, LIST, query="!environment:prod"))) == ["c"]
 
 
+def test_the_environment_parameter_keeps_issues_seen_in_any_of_them(client, project, owner):
+    make_issue(project, title="a", environments=["prod"])
+    make_issue(project, title="b", environments=["staging"])
+    make_issue(project, title="c", environments=["dev"])
+    response = client.get(
+        f"{LIST}?environment=prod&environment=staging", headers=auth(token_for(owner))
+    )
+    assert sorted(titles(response)) == ["a", "b"]
+
+
 def test_environment_search_matches_whole_names_only(client, project, owner):
     make_issue(project, title="a", environments=["production"])
     assert titles(get(client, owner, LIST, query="environment:prod")) == []
