@@ -24,6 +24,7 @@ IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
     "24h": (timedelta(hours=24), None),
     "100": (None, 100),
 }
+HISTORY_SHOWN = 50
 EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -129,7 +130,9 @@ def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except Exception:  # a damaged payload must not take the page down
             payload = {}
         shown = presenters.present_event(payload, presenters.tag_distribution(issue.pk))
-    history = list(issue.history.select_related("user"))
+    # The newest entries only: an issue that regressed often must not grow the page.
+    recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
+    history = list(reversed(recent))
     return render(
         request,
         "issues/detail.html",

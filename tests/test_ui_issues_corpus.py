@@ -10,6 +10,12 @@ from tests.issue_factories import corpus_files, load_corpus, make_event, make_is
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """These tests never check passwords; the real hasher would dominate their run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def test_every_corpus_event_renders_on_issue_page_list_and_download(client, owner, project):
     files = corpus_files()
     assert len(files) > 100
