@@ -14,12 +14,6 @@ from tests.issue_factories import make_bucket, make_event, make_history, make_is
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests never check passwords; the real hasher would dominate their run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 PAYLOAD = {
     "level": "error",
     "platform": "python",
