@@ -49,6 +49,24 @@ def dsn_for(project: Project, base_url: str) -> str:
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
 
 
+@pytest.fixture
+def fresh_ingest_state():
+    """Ingest keeps per-process caches (keys, rate limits, queue depth): start each test clean."""
+    from ingest import auth, ratelimit
+
+    auth.clear_key_cache()
+    ratelimit.reset()
+    yield
+    auth.clear_key_cache()
+    ratelimit.reset()
+
+
+def sentry_auth_header(project: Project) -> dict[str, str]:
+    """The X-Sentry-Auth header an SDK would send for the project's first active key."""
+    key = project.keys.filter(is_active=True).first()
+    return {"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key.public_key}, sentry_version=7"}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static():
     """The manifest storage (DEBUG off, as in production) needs collectstatic first."""
@@ -71,3 +89,14 @@ def fast_password_hashing(request):
     settings = request.getfixturevalue("settings")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port; Django's email settings point at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    server.configure(settings)
+    yield server
+    server.stop()
