@@ -78,17 +78,9 @@ def collected_static():
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(request):
-    """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none.
-
-    Not for live-server tests: their gunicorn keeps the real hashers and must verify passwords.
-    """
-    if "live_server_url" in request.fixturenames:
-        yield
-        return
-    settings = request.getfixturevalue("settings")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    yield
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
 
 
 @pytest.fixture
