@@ -11,6 +11,7 @@ from alerts.models import Alert, AlertKind
 from alerts.sender import send_due_alerts
 from issues.lifecycle import resolve
 from issues.models import Issue
+from projects.services import add_member
 from tests.conftest import dsn_for
 from tests.live import start_command
 
@@ -50,7 +51,10 @@ def wait_until(predicate, timeout: float = 30):
     raise AssertionError("timed out waiting")
 
 
-def test_a_real_event_alerts_once_then_regresses(live_server_url, project, smtp_server):
+def test_a_real_event_alerts_once_then_regresses(live_server_url, project, outsider, smtp_server):
+    opted_out = add_member(project, outsider)
+    opted_out.send_alerts = False
+    opted_out.save()
     worker = start_command("worker", base_url=live_server_url)
     dsn = dsn_for(project, live_server_url)
     try:
