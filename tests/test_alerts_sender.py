@@ -70,6 +70,23 @@ def test_opted_out_members_and_members_without_email_get_nothing(project, member
     assert recipients(smtp_server.messages) == ["owner@example.com"]
 
 
+def test_a_member_who_leaves_before_the_email_goes_out_gets_nothing(project, member, smtp_server):
+    smtp_server.stop()
+    _, alert = new_issue_with_alert(project)
+    now = timezone.now()
+    send_due_alerts(now)  # fanned out to both, SMTP down
+    Membership.objects.filter(user=member).delete()
+
+    smtp_server.start()
+    send_due_alerts(now + timedelta(hours=1))
+
+    assert recipients(smtp_server.messages) == ["owner@example.com"]
+    skipped = AlertDelivery.objects.get(alert=alert, email="member@example.com")
+    assert skipped.status == DeliveryStatus.SKIPPED
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.SENT
+
+
 def test_an_alert_without_recipients_is_marked_sent_with_a_note(project, smtp_server):
     Membership.objects.filter(project=project).update(send_alerts=False)
     _, alert = new_issue_with_alert(project)
