@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 # so SDK traffic costs no session, auth, CSRF or messages work.
 MIDDLEWARE = [
     "bugtrack.middleware.IngestShortcutMiddleware",
+    # Request id, access log line and latency; the ingest shortcut does the same itself.
+    "ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,12 +221,11 @@ LOG_LEVEL = _read("LOG_LEVEL", "str", default="INFO").upper()
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("Environment variable LOG_FORMAT must be 'json' or 'text'")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+# Readiness (/health/ready) fails past these: the digest is down or can't keep up.
+HEALTH_MAX_QUEUE_DEPTH = _positive_int("HEALTH_MAX_QUEUE_DEPTH", 50_000)
+HEALTH_MAX_QUEUE_AGE_SECONDS = _positive_int("HEALTH_MAX_QUEUE_AGE_SECONDS", 300)
+
+# JSON lines on stdout (or text for humans), each with the request id: see ops/logging.py.
+from ops.logging import logging_config  # noqa: E402  (stdlib + orjson only; no Django)
+
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
