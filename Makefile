@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrations-check clean
+.PHONY: run test lint format bench bench-ui demodata migrations-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bugtrack needs Python 3.11 or newer")'
@@ -33,8 +33,19 @@ format: $(STAMP)
 migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
+# make bench BENCH_ARGS="--db sqlite --duration 20 --vus 8"; see docs/performance.md.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Needs demo data first: make demodata (10,000 issues, 1,000,000 events; PostgreSQL).
+BENCH_DEMO_URL ?= postgres://postgres@127.0.0.1:5432/bt_bench_demo
+bench-ui: $(STAMP)
+	$(PY) bench/run.py ui --ui-database-url $(BENCH_DEMO_URL) $(BENCH_ARGS)
+
+demodata: $(STAMP)
+	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py demodata --issues 10000 --events 1000000 --project Demo
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -34,8 +34,9 @@ class IngestShortcutMiddleware:
             )
 
 
-# Paths that are public: ingest never gets here, but health, static and account pages do.
-PUBLIC_PREFIXES = ("/health/", "/static/", "/accounts/", "/metrics", "/api/0/")
+# Paths that are public: ingest never gets here, but health, static, metrics and the token API
+# do. Public account pages (sign-in, password reset, invitation links) use `login_exempt`.
+PUBLIC_PREFIXES = ("/health/", "/static/", "/metrics", "/api/0/")
 
 
 class LoginRequiredMiddleware:

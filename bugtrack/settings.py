@@ -190,6 +190,8 @@ except Exception as exc:
     raise ImproperlyConfigured(f"Environment variable EMAIL_URL is invalid: {exc}") from exc
 DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", "str", default="Bugtrack <bugtrack@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds; a hanging SMTP server must not stall the alert sender for long.
+EMAIL_TIMEOUT = _positive_int("EMAIL_TIMEOUT", 10)
 
 # One organization per installation; its slug appears in Sentry-style API paths.
 ORGANIZATION_SLUG = _read("ORGANIZATION_SLUG", "str", default="bugtrack")

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from ops import multiproc
 
 # Long-running management commands started beside the web server.
-BACKGROUND_COMMANDS: list[list[str]] = [["worker"]]
+BACKGROUND_COMMANDS: list[list[str]] = [["worker"], ["sendalerts"]]
 
 
 class Command(BaseCommand):
