@@ -213,3 +213,40 @@ def test_live_ingest_moves_the_accepted_and_rejected_counters(
         'bugtrack_request_duration_seconds_count{method="POST",status="401",view="ingest:envelope"}'
     )
     assert after[view] - before.get(view, 0) == 1
+
+
+def test_a_real_digest_batch_records_its_size_and_the_issues_it_created(
+    client, transactional_db, project
+):  # transactional: new issues are counted on commit
+    from issues.digest import digest_batch
+    from tests.digest_factories import intake, python_error
+
+    before = scrape(client)
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="two", context_line="other()"))
+    assert digest_batch() == 3
+    after = scrape(client)
+    assert (
+        after["bugtrack_digest_batch_size_count"] - before["bugtrack_digest_batch_size_count"] == 1
+    )
+    assert after["bugtrack_digest_batch_size_sum"] - before["bugtrack_digest_batch_size_sum"] == 3
+    created = after["bugtrack_issues_created_total"] - before["bugtrack_issues_created_total"]
+    assert created == Issue.objects.filter(project=project).count() == 2
+
+
+def test_a_real_sender_step_counts_sent_and_retried_deliveries(client, project, smtp_server):
+    from alerts.sender import send_due_alerts
+    from tests.alert_factories import new_issue_with_alert
+
+    before = scrape(client)
+    new_issue_with_alert(project, title="ValueError: counted")
+    assert send_due_alerts().sent == 2  # owner and member
+    smtp_server.stop()  # SMTP goes away: the next alert's deliveries are retried later
+    new_issue_with_alert(project, title="ValueError: retried")
+    assert send_due_alerts().retried == 2
+    after = scrape(client)
+    alerts = 'bugtrack_alerts_total{outcome="%s"}'
+    assert after[alerts % "sent"] - before[alerts % "sent"] == 2
+    assert after[alerts % "retried"] - before[alerts % "retried"] == 2
+    assert after['bugtrack_alert_outbox{status="sending"}'] == 1
