@@ -25,6 +25,7 @@ from django.utils import timezone
 from alerts.emails import RenderedEmail, render_alert
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
+from ops import metrics
 from projects.models import Membership
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ def send_due_alerts(now: datetime | None = None) -> StepResult:
         if result.smtp_down:
             break
     settle_alerts()
+    metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
     return result
 
 

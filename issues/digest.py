@@ -22,6 +22,7 @@ from issues.counters import insert_new
 from issues.models import Event, Issue, Release
 from issues.rollup import Prepared
 from ops import metrics
+from ops.logging import request_context
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -34,15 +35,16 @@ _TEST_MARKER = os.environ.get("BUGTRACK_TEST_DIGEST_MARKER", "")
 
 def digest_batch(batch_size: int | None = None) -> int:
     """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
+    started = time.perf_counter()
     with transaction.atomic():
         rows = _claim(batch_size or settings.DIGEST_BATCH_SIZE)
         if not rows:
             return 0
-        with metrics.time_digest_batch(len(rows)):
-            _digest_claimed(rows)
+        _digest_claimed(rows)
         IntakeEvent.objects.filter(id__in=[r.id for r in rows]).delete()
         if _TEST_SLEEP:
             _test_pause()
+    metrics.digest_batch(time.perf_counter() - started, len(rows))
     return len(rows)
 
 
@@ -75,16 +77,19 @@ def _claim(batch_size: int) -> list[IntakeEvent]:
 
 
 def _digest_alone(row: IntakeEvent) -> None:
-    for force_fallback in (False, True):
-        try:
-            with transaction.atomic():
-                digest_rows([row], force_fallback=force_fallback)
-            return
-        except OperationalError:
-            raise
-        except Exception:
-            logger.exception("digest of intake row %s failed (fallback=%s)", row.id, force_fallback)
-    logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
+    with request_context(row.request_id):  # these lines carry the ingest request's id
+        for force_fallback in (False, True):
+            try:
+                with transaction.atomic():
+                    digest_rows([row], force_fallback=force_fallback)
+                return
+            except OperationalError:
+                raise
+            except Exception:
+                logger.exception(
+                    "digest of intake row %s failed (fallback=%s)", row.id, force_fallback
+                )
+        logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
 
 
 def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
@@ -109,9 +114,19 @@ def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
     by_key = {k: ps for k, ps in by_key.items() if ps}
     rollup.update_issues(by_key, issues, created, projects, now)
     new_count = len(created) - len(empty_new)
-    if new_count:
+    if new_count:  # counted only if the batch commits (a rolled-back savepoint drops it)
         transaction.on_commit(lambda: metrics.issues_created(new_count))
     rollup.update_tags_and_buckets(by_key, issues)
+    if logger.isEnabledFor(logging.DEBUG):
+        ids = {r.id: r.request_id for r in rows}
+        for key, ps in by_key.items():
+            for p in ps:
+                logger.debug(
+                    "digested event %s into issue %s",
+                    p.event_id,
+                    issues[key].pk,
+                    extra={"request_id": ids.get(p.intake_id, "")},
+                )
 
 
 def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
@@ -124,6 +139,12 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
         error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:1000]
+        logger.info(
+            "event %s kept unprocessed (%s)",
+            row.event_id,
+            type(exc).__name__,
+            extra={"request_id": row.request_id},
+        )
         data = normalize.fallback(row.payload, row.event_id, received)
         return Prepared(
             row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
