@@ -105,6 +105,7 @@ def wait_digested(sampler: Sampler, expected: int, stall_s: float, poll_s: float
 
 
 def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, Any]:
+    WEB_PIDS.clear()
     db = open_database(args.db, args.pg_url, workdir)
     db.recreate()
     port = free_port()
