@@ -1,4 +1,65 @@
-from django.urls import path  # noqa: F401
+"""Account URLs under /accounts/.
 
-app_name = "accounts"
-urlpatterns: list = []
+Django's auth views keep their own un-namespaced names (`login`, `logout`, `password_reset`, ...)
+because Django itself reverses them; our own views live in the `accounts` namespace.
+"""
+
+from django.contrib.auth import views as auth
+from django.urls import include, path
+
+from accounts import views
+from accounts.forms import BaseUrlPasswordResetForm
+from bugtrack.middleware import login_exempt
+
+auth_patterns = [
+    path(
+        "login/",
+        login_exempt(auth.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", login_exempt(auth.LogoutView.as_view()), name="logout"),
+    path("password_change/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        auth.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "password_reset/",
+        login_exempt(
+            auth.PasswordResetView.as_view(
+                form_class=BaseUrlPasswordResetForm,
+                email_template_name="registration/password_reset_email.txt",
+                html_email_template_name="registration/password_reset_email.html",
+            )
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password_reset/done/",
+        login_exempt(auth.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        login_exempt(auth.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        login_exempt(auth.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+]
+
+account_patterns = [
+    path("settings/", views.user_settings, name="settings"),
+    path("invite/", views.invite_user, name="invite"),
+    path("invite/<str:token>/", views.accept_invitation, name="invite_accept"),
+    path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+]
+
+urlpatterns = [
+    path("accounts/", include(auth_patterns)),
+    path("accounts/", include((account_patterns, "accounts"))),
+]

@@ -1,4 +1,45 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
+
+from api import views
 
 app_name = "api"
-urlpatterns: list = []
+
+ORG = "api/0/organizations/<str:org_slug>/"
+urlpatterns = [
+    path("api/0/", views.index, name="index"),
+    path("api/0/organizations/", views.organizations, name="organizations"),
+    path("api/0/projects/", views.projects, name="projects"),
+    path(f"{ORG}projects/", views.projects, name="org_projects"),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/issues/",
+        views.project_issues,
+        name="project_issues",
+    ),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/events/",
+        views.project_events,
+        name="project_events",
+    ),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/events/<str:event_id>/",
+        views.project_event,
+        name="project_event",
+    ),
+    path("api/0/issues/<str:issue_id>/", views.issue, name="issue"),
+    path("api/0/issues/<str:issue_id>/events/", views.issue_events, name="issue_events"),
+    path(
+        "api/0/issues/<str:issue_id>/events/latest/",
+        views.issue_latest_event,
+        name="issue_latest_event",
+    ),
+    path(f"{ORG}issues/<str:issue_id>/", views.issue, name="org_issue"),
+    path(f"{ORG}issues/<str:issue_id>/events/", views.issue_events, name="org_issue_events"),
+    path(
+        f"{ORG}issues/<str:issue_id>/events/latest/",
+        views.issue_latest_event,
+        name="org_issue_latest_event",
+    ),
+    # Only paths with a trailing slash, so that APPEND_SLASH still redirects `/issues` to
+    # `/issues/` before this answers.
+    re_path(r"^api/0/(?P<rest>.*/)$", views.not_found, name="not_found"),
+]

@@ -1,20 +1,57 @@
-"""gunicorn config: `gunicorn -c bugtrack/gunicorn.conf.py bugtrack.wsgi`."""
+"""gunicorn config: `gunicorn -c bugtrack/gunicorn.conf.py bugtrack.wsgi`.
+
+Every knob has an environment override; the defaults suit ingest (short requests, many SDKs).
+"""
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
+
+# Run from anywhere (systemd, the Docker entrypoint): the repo root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ops import multiproc  # noqa: E402
+from ops.logging import logging_config  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Sync workers: ingest is one short insert, so a process per core (+1 to cover I/O waits).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 worker_class = "sync"
-# SDKs retry on timeouts; a slow client must not pin a worker for long.
+# SDKs send in the background and retry; a slow client must not pin a worker for long.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so that any slow leak stays bounded.
-max_requests = 20000
-max_requests_jitter = 2000
-# Large-but-bounded header limits; the body is streamed by the view, never buffered whole.
+# Off by default: each recycled worker leaves a metrics file behind (multiprocess mode).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
+# Bounded headers. Bodies are never buffered whole: the ingest view reads wsgi.input in
+# chunks and stops at INGEST_MAX_* (so put nginx/Caddy in front for slow-client buffering).
+limit_request_line = 8190
 limit_request_field_size = 16384
+limit_request_fields = 100
+# Forwarded headers are trusted only from the local proxy (see docs/deploy.md).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# gunicorn >= 27 opens a control socket at a fixed per-user path; several servers on one
+# machine (tests, benchmarks) would fight over it, and we don't use it.
+control_socket_disable = True
+
+# Logs: our JSON (or text) format on stdout; the request log line comes from Django.
 accesslog = None
 errorlog = "-"
+logconfig_dict = logging_config(
+    os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO").upper()
+)
+
+# Prometheus multiprocess mode: all workers write their counters into one directory that
+# /metrics sums. `serve` sets it for gunicorn and the worker; otherwise we make our own.
+_own_metrics_dir = multiproc.ensure_dir()
+
+
+def child_exit(server, worker) -> None:
+    multiproc.mark_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    multiproc.remove_dir(_own_metrics_dir)

@@ -23,12 +23,20 @@ class IngestShortcutMiddleware:
         if match is None:
             return self.get_response(request)
         from ingest.views import ingest
+        from ops.middleware import observed
+        from ops.selfmonitor import ingest_scope
 
-        return ingest(request, int(match["project_id"]), match["endpoint"])
+        project_id, endpoint = int(match["project_id"]), match["endpoint"]
+        # The chain is skipped, so request id, latency and the self-monitoring guard go here.
+        with ingest_scope(request):
+            return observed(
+                request, lambda r: ingest(r, project_id, endpoint), view=f"ingest:{endpoint}"
+            )
 
 
-# Paths that are public: ingest never gets here, but health, static and account pages do.
-PUBLIC_PREFIXES = ("/health/", "/static/", "/accounts/", "/metrics", "/api/0/")
+# Paths that are public: ingest never gets here, but health, static, metrics and the token API
+# do. Public account pages (sign-in, password reset, invitation links) use `login_exempt`.
+PUBLIC_PREFIXES = ("/health/", "/static/", "/metrics", "/api/0/")
 
 
 class LoginRequiredMiddleware:

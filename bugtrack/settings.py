@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 # so SDK traffic costs no session, auth, CSRF or messages work.
 MIDDLEWARE = [
     "bugtrack.middleware.IngestShortcutMiddleware",
+    # Request id, access log line and latency; the ingest shortcut does the same itself.
+    "ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,6 +190,8 @@ except Exception as exc:
     raise ImproperlyConfigured(f"Environment variable EMAIL_URL is invalid: {exc}") from exc
 DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", "str", default="Bugtrack <bugtrack@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds; a hanging SMTP server must not stall the alert sender for long.
+EMAIL_TIMEOUT = _positive_int("EMAIL_TIMEOUT", 10)
 
 # One organization per installation; its slug appears in Sentry-style API paths.
 ORGANIZATION_SLUG = _read("ORGANIZATION_SLUG", "str", default="bugtrack")
@@ -217,12 +221,11 @@ LOG_LEVEL = _read("LOG_LEVEL", "str", default="INFO").upper()
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("Environment variable LOG_FORMAT must be 'json' or 'text'")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+# Readiness (/health/ready) fails past these: the digest is down or can't keep up.
+HEALTH_MAX_QUEUE_DEPTH = _positive_int("HEALTH_MAX_QUEUE_DEPTH", 50_000)
+HEALTH_MAX_QUEUE_AGE_SECONDS = _positive_int("HEALTH_MAX_QUEUE_AGE_SECONDS", 300)
+
+# JSON lines on stdout (or text for humans), each with the request id: see ops/logging.py.
+from ops.logging import logging_config  # noqa: E402  (stdlib + orjson only; no Django)
+
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

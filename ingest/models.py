@@ -19,6 +19,10 @@ class IntakeEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["received_at"], name="intake_received_idx")]
+        # A re-sent event id while the first copy is still queued is dropped at insert time.
+        constraints = [
+            models.UniqueConstraint(fields=["project_id", "event_id"], name="unique_intake_event")
+        ]
 
     def __str__(self) -> str:
         return f"intake {self.event_id} for project {self.project_id}"
@@ -42,3 +46,22 @@ class ClientReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.category} dropped ({self.reason})"
+
+
+class RateCounter(models.Model):
+    """Events accepted per project per minute, shared by all web processes.
+
+    Bumped in the same transaction that queues the event; old minutes are deleted as we go.
+    """
+
+    project_id = models.BigIntegerField()
+    minute = models.BigIntegerField()  # epoch seconds // 60
+    events = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project_id", "minute"], name="unique_rate_counter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.events} events for project {self.project_id} in minute {self.minute}"

@@ -1,7 +1,111 @@
-"""Placeholder until the ingest endpoint lands."""
+"""The SDK endpoints: POST /api/<project_id>/envelope/ and the legacy /store/.
 
-from django.http import HttpRequest, JsonResponse
+Reached only through IngestShortcutMiddleware, so no session, auth or CSRF work happens.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from ingest import queue, ratelimit, responses
+from ingest.auth import KeyInfo, authenticate, key_from_dsn, key_from_request
+from ingest.decompress import decoded_chunks, raw_chunks
+from ingest.envelope import ChunkReader, read_envelope_header, read_items
+from ingest.errors import BadRequest, IngestError, MethodNotAllowed, Unavailable
+from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
+
+logger = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def ingest(request: HttpRequest, project_id: int, endpoint: str) -> JsonResponse:
-    return JsonResponse({"detail": "not implemented"}, status=501)
+def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return responses.with_cors(responses.preflight(request))
+    try:
+        response = handle(request, project_id, endpoint)
+    except IngestError as exc:
+        response = responses.error(exc)
+    except DatabaseError:
+        logger.exception("ingest: database error")
+        response = responses.error(Unavailable("database unavailable, try again later"))
+    except Exception:  # never a 500 for what a client sends; the log keeps the bug visible
+        logger.exception("ingest: unexpected error")
+        response = responses.error(BadRequest("could not process request"))
+    return responses.with_cors(response)
+
+
+def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    if request.method != "POST":
+        raise MethodNotAllowed("only POST is allowed here")
+    received_at = timezone.now()
+    now = time.time()
+    # Reject bad keys and limited projects before reading a byte of the body when we can.
+    is_store = endpoint == "store"
+    key = key_from_request(request)
+    info = _admit(key, project_id, now) if key or is_store else None
+    limit = settings.INGEST_MAX_EVENT_BYTES if is_store else settings.INGEST_MAX_ENVELOPE_BYTES
+    chunks = decoded_chunks(
+        raw_chunks(
+            request.environ["wsgi.input"],
+            _content_length(request),
+            settings.INGEST_MAX_COMPRESSED_BYTES,
+        ),
+        request.META.get("HTTP_CONTENT_ENCODING", ""),
+        limit,
+    )
+    event: queue.QueuedEvent | None = None
+    reports: queue.ReportCounts = {}
+    if is_store:
+        payload = store_body_to_json(b"".join(chunks), settings.INGEST_MAX_EVENT_BYTES)
+        event = _queued_event(payload, header_event_id=None)
+    else:
+        reader = ChunkReader(chunks)
+        header = read_envelope_header(reader)
+        info = info or _admit(key_from_dsn(header.get("dsn")), project_id, now)
+        for item in read_items(reader, settings.INGEST_MAX_EVENT_BYTES):
+            if item.type == "event":
+                if event is not None:
+                    raise BadRequest("envelope has more than one event item")
+                event = _queued_event(item.payload or b"", header.get("event_id"))
+            elif item.type == "client_report":
+                for k, n in client_report_counts(item.payload or b"").items():
+                    reports[k] = reports.get(k, 0) + n
+            # Other item types (transactions, sessions, attachments, ...) are dropped.
+    rate_limit = info.rate_limit_per_minute or settings.INGEST_EVENTS_PER_MINUTE
+    queue.commit(project_id, event, reports, rate_limit, received_at, _request_id(request))
+    return responses.accepted(event.event_id if event else None)
+
+
+def _admit(key: str | None, project_id: int, now: float) -> KeyInfo:
+    info = authenticate(key, project_id)
+    ratelimit.check_before_reading(project_id, now)
+    return info
+
+
+def _queued_event(payload: bytes, header_event_id: object) -> queue.QueuedEvent:
+    event, payload = load_event(payload)
+    return queue.QueuedEvent(choose_event_id(header_event_id, event), payload)
+
+
+def _content_length(request: HttpRequest) -> int | None:
+    value = request.META.get("CONTENT_LENGTH", "")
+    if value in ("", None):
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        raise BadRequest("Content-Length is not a number") from None
+    if length < 0:
+        raise BadRequest("Content-Length is negative")
+    return length
+
+
+def _request_id(request: HttpRequest) -> str:
+    given = request.META.get("HTTP_X_REQUEST_ID", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex

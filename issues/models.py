@@ -90,6 +90,9 @@ class Event(models.Model):
         ]
         indexes = [
             models.Index(fields=["issue", "received_at"], name="event_issue_idx"),
+            # Retention walks a project's events oldest first (by id and by time).
+            models.Index(fields=["project", "id"], name="event_project_id_idx"),
+            models.Index(fields=["project", "received_at"], name="event_project_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -158,3 +161,19 @@ class IssueHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Release(models.Model):
+    """Releases in the order a project first saw them: what "newer release" means."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=250)
+    first_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="unique_release")
+        ]
+
+    def __str__(self) -> str:
+        return self.version

@@ -1,4 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from issues import views
 
 app_name = "issues"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.all_issues, name="all"),
+    path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
+    path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
+    path("projects/<slug:slug>/issues/<int:pk>/", views.issue_detail, name="detail"),
+    path("projects/<slug:slug>/issues/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path(
+        "projects/<slug:slug>/issues/<int:pk>/resolve-next-release/",
+        views.resolve_next_release,
+        name="resolve_next_release",
+    ),
+    path("projects/<slug:slug>/issues/<int:pk>/ignore/", views.ignore, name="ignore"),
+    path("projects/<slug:slug>/issues/<int:pk>/unresolve/", views.unresolve, name="unresolve"),
+    path(
+        "projects/<slug:slug>/issues/<int:pk>/events/<str:event_id>/json/",
+        views.event_json,
+        name="event_json",
+    ),
+]

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ops import views
 
 app_name = "ops"
-urlpatterns: list = []
+urlpatterns = [
+    path("health/live", views.live, name="live"),
+    path("health/ready", views.ready, name="ready"),
+    path("metrics", views.prometheus, name="metrics"),
+]

@@ -47,3 +47,48 @@ def dsn_for(project: Project, base_url: str) -> str:
     key = project.keys.filter(is_active=True).first()
     scheme, host = base_url.split("://")
     return f"{scheme}://{key.public_key}@{host}/{project.pk}"
+
+
+@pytest.fixture
+def fresh_ingest_state():
+    """Ingest keeps per-process caches (keys, rate limits, queue depth): start each test clean."""
+    from ingest import auth, ratelimit
+
+    auth.clear_key_cache()
+    ratelimit.reset()
+    yield
+    auth.clear_key_cache()
+    ratelimit.reset()
+
+
+def sentry_auth_header(project: Project) -> dict[str, str]:
+    """The X-Sentry-Auth header an SDK would send for the project's first active key."""
+    key = project.keys.filter(is_active=True).first()
+    return {"HTTP_X_SENTRY_AUTH": f"Sentry sentry_key={key.public_key}, sentry_version=7"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """The manifest storage (DEBUG off, as in production) needs collectstatic first."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port; Django's email settings point at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    server.configure(settings)
+    yield server
+    server.stop()

@@ -88,3 +88,54 @@ def start_command(*args: str, base_url: str = "http://127.0.0.1:8000", **env: st
         cwd=ROOT,
         env=process_env(base_url, **env),
     )
+
+
+class LoggedGunicorn(Gunicorn):
+    """Gunicorn (as above) on a chosen or free port, its stdout kept in a file to read."""
+
+    def __init__(self, log_dir: Path, workers: int = 1, port: int | None = None, **env: str):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stdout_path = log_dir / f"gunicorn-{self.port}.out"
+        self.stderr_path = log_dir / f"gunicorn-{self.port}.err"
+        cmd = [
+            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "bugtrack" / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "bugtrack.wsgi",
+        ]  # fmt: skip
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=process_env(self.url, **env), stdout=out, stderr=err
+            )
+        wait_for_port(self.port, self.proc)
+
+    def stdout_lines(self) -> list[str]:
+        return self.stdout_path.read_text().splitlines()
+
+
+def http(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None, data: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One plain HTTP request (stdlib only); error statuses are returned, not raised."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def send_with_sentry_sdk(dsn: str, message: str = "entrypoint smoke") -> None:
+    """Report one exception through the real sentry-sdk, from its own process."""
+    script = (
+        "import sys, sentry_sdk\n"
+        "sentry_sdk.init(dsn=sys.argv[1], default_integrations=False)\n"
+        "try:\n"
+        "    raise RuntimeError(sys.argv[2])\n"
+        "except RuntimeError:\n"
+        "    sentry_sdk.capture_exception()\n"
+        "sentry_sdk.flush(timeout=10)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, dsn, message], check=True, timeout=60)

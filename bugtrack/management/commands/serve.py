@@ -14,8 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from ops import multiproc
+
 # Long-running management commands started beside the web server.
-BACKGROUND_COMMANDS: list[list[str]] = [["worker"]]
+BACKGROUND_COMMANDS: list[list[str]] = [["worker"], ["sendalerts"]]
 
 
 class Command(BaseCommand):
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         if not web_only:
             commands += [[sys.executable, manage, *cmd] for cmd in BACKGROUND_COMMANDS]
 
+        # One metrics directory for gunicorn and the background commands: /metrics sums them.
+        own_metrics_dir = multiproc.ensure_dir()
         children = [subprocess.Popen(cmd, cwd=settings.BASE_DIR) for cmd in commands]
         if not background_only:
             self.stdout.write(f"Bugtrack is serving on http://{bind}/", ending="\n")
@@ -65,4 +69,5 @@ class Command(BaseCommand):
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
+        multiproc.remove_dir(own_metrics_dir)
         sys.exit(exit_code)

@@ -1,0 +1,224 @@
+"""Delivering the alert outbox: `send_due_alerts()` is one step; `run()` loops it.
+
+Each step: give up on what is older than a day, admit pending alerts (flood control, fan-out
+to recipients), then claim due deliveries in small batches and send them. A claim is a lease
+(`claimed_until` + `claim_token`): rows are taken atomically (PostgreSQL: FOR UPDATE SKIP
+LOCKED; SQLite: IMMEDIATE transactions), and only the claimant may mark them sent. A sender
+that dies after sending but before marking leaves a lease that expires, so the email is sent
+again: at least once per recipient, never skipped.
+"""
+
+import contextlib
+import logging
+import smtplib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.mail import get_connection
+from django.db import close_old_connections, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from alerts.emails import RenderedEmail, render_alert
+from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
+from alerts.planning import plan_due_alerts
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_AGE = timedelta(days=1)
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+CLAIM_BATCH = 10
+MAX_BATCHES_PER_STEP = 50
+# Errors about one message; anything else (refused, timeout, disconnect) means SMTP is down.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+@dataclass
+class StepResult:
+    admitted: int = 0
+    held: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    smtp_down: bool = False
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX)
+
+
+def claim_deliveries(now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list[AlertDelivery]]:
+    """Lease up to `limit` due deliveries to a new token; nobody else can claim them meanwhile."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = list(
+            AlertDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            AlertDelivery.objects.filter(id__in=ids).update(
+                claimed_until=now + LEASE, claim_token=token
+            )
+    if not ids:
+        return token, []
+    rows = AlertDelivery.objects.filter(id__in=ids, claim_token=token)
+    return token, list(rows.select_related("alert", "alert__project", "alert__issue__project"))
+
+
+def _mark_sent(row: AlertDelivery, token: str) -> None:
+    AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), claimed_until=None, claim_token=""
+    )
+
+
+def _retry_later(row: AlertDelivery, token: str, now: datetime, error: str) -> None:
+    attempts = row.attempts + 1
+    AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
+        attempts=attempts,
+        next_attempt_at=now + backoff(attempts),
+        last_error=error,
+        claimed_until=None,
+        claim_token="",
+    )
+    Alert.objects.filter(id=row.alert_id).update(last_error=f"{row.email}: {error}")
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _smtp_down(
+    rows: list[AlertDelivery], token: str, now: datetime, exc: BaseException, result: StepResult
+) -> None:
+    """SMTP is unreachable: back off the rest of the batch and end the step."""
+    for row in rows:
+        _retry_later(row, token, now, _describe(exc))
+        result.retried += 1
+    result.smtp_down = True
+
+
+def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
+    started = time.monotonic()
+    rendered: dict[int, RenderedEmail] = {}
+    backend = get_connection(fail_silently=False)
+    try:
+        try:
+            backend.open()  # one connection for the whole batch
+        except (smtplib.SMTPException, OSError) as exc:
+            _smtp_down(rows, token, now, exc, result)
+            return
+        for index, row in enumerate(rows):
+            if time.monotonic() - started > LEASE.total_seconds() / 2:
+                # Our lease is running out; the rest go back without an attempt counted.
+                AlertDelivery.objects.filter(
+                    id__in=[r.id for r in rows[index:]], claim_token=token
+                ).update(claimed_until=None, claim_token="")
+                return
+            try:
+                if row.alert_id not in rendered:
+                    rendered[row.alert_id] = render_alert(row.alert)
+                message = rendered[row.alert_id].to(row.email)
+                message.connection = backend
+                message.send()
+            except MESSAGE_ERRORS as exc:
+                _retry_later(row, token, now, _describe(exc))
+                result.retried += 1
+                continue
+            except (smtplib.SMTPException, OSError) as exc:
+                _smtp_down(rows[index:], token, now, exc, result)
+                return
+            except Exception as exc:  # e.g. a template error: keep it on the row, retry later
+                log.exception("alert delivery %s failed", row.id)
+                _retry_later(row, token, now, _describe(exc))
+                result.retried += 1
+                continue
+            _mark_sent(row, token)
+            result.sent += 1
+    finally:
+        # The server may have gone away mid-batch; the rows are already accounted for.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            backend.close()
+
+
+def expire_old(now: datetime) -> int:
+    """Alerts older than a day are marked failed, never dropped: they show on the admin page."""
+    cutoff = now - MAX_AGE
+    stale = AlertDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, alert__created_at__lt=cutoff
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    failed = 0
+    for row in stale.only("id", "alert_id", "attempts", "last_error")[:1000]:
+        error = f"Gave up after a day and {row.attempts} attempt(s). {row.last_error}".strip()
+        failed += AlertDelivery.objects.filter(id=row.id, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED, last_error=error, claimed_until=None, claim_token=""
+        )
+    failed += Alert.objects.filter(
+        status=AlertStatus.PENDING, created_at__lt=cutoff, next_attempt_at__isnull=True
+    ).update(
+        status=AlertStatus.FAILED,
+        last_error="Not sent within a day of being raised (was the sender running?).",
+    )
+    return failed
+
+
+def settle_alerts() -> int:
+    """Alerts whose deliveries are all done become sent, or failed if any delivery failed."""
+    done = (
+        Alert.objects.filter(status=AlertStatus.SENDING)
+        .exclude(deliveries__status=DeliveryStatus.PENDING)
+        .values_list("id", flat=True)
+    )
+    settled = 0
+    for alert_id in list(done[:1000]):
+        deliveries = AlertDelivery.objects.filter(alert_id=alert_id)
+        failed = deliveries.filter(status=DeliveryStatus.FAILED).first()
+        update: dict = {"sent_at": deliveries.aggregate(last=Max("sent_at"))["last"]}
+        if failed is not None:
+            update.update(
+                status=AlertStatus.FAILED, last_error=f"{failed.email}: {failed.last_error}"
+            )
+        else:
+            update.update(status=AlertStatus.SENT, last_error="")
+        settled += Alert.objects.filter(id=alert_id, status=AlertStatus.SENDING).update(**update)
+    return settled
+
+
+def send_due_alerts(now: datetime | None = None) -> StepResult:
+    """One bounded step of the sender; `now` is a parameter so tests can move time."""
+    now = now or timezone.now()
+    result = StepResult()
+    result.failed = expire_old(now)
+    planned = plan_due_alerts(now)
+    result.admitted, result.held = planned.admitted, planned.held
+    for _ in range(MAX_BATCHES_PER_STEP):
+        token, rows = claim_deliveries(now)
+        if not rows:
+            break
+        _send_batch(rows, token, now, result)
+        if result.smtp_down:
+            break
+    settle_alerts()
+    return result
+
+
+def run(interval: float = 2.0, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """The sender loop: a step, then a pause; errors are logged and the loop carries on."""
+    while not should_stop():
+        close_old_connections()
+        try:
+            result = send_due_alerts()
+            if result.sent or result.held or result.retried or result.failed:
+                log.info("sendalerts: %s", result)
+        except Exception:
+            log.exception("sendalerts step failed; retrying")
+        deadline = time.monotonic() + interval
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(0.1)

@@ -1,0 +1,67 @@
+"""Fetch projects, issues and events only through the token user's memberships."""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from issues.models import Event, Issue
+from projects.access import get_project_for
+from projects.models import Project
+
+EVENT_ID = re.compile(r"[0-9a-f]{32}")
+SHORT_ID = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<number>\d{1,9})")
+# Larger numbers cannot be a primary key on any backend; don't send them to the database.
+MAX_DIGITS = 18
+
+
+def check_org(org_slug: str) -> None:
+    """One organization per installation: any other slug does not exist."""
+    if org_slug != settings.ORGANIZATION_SLUG:
+        raise Http404
+
+
+def project_for(user: AbstractBaseUser, org_slug: str, project_slug: str) -> Project:
+    check_org(org_slug)
+    return get_project_for(user, project_slug)
+
+
+def issues_for(user: AbstractBaseUser) -> QuerySet[Issue]:
+    return Issue.objects.filter(project__memberships__user=user)
+
+
+def issue_for(user: AbstractBaseUser, issue_id: str) -> Issue:
+    """An issue by numeric id or by short id (`BACKEND-12`), as Sentry accepts both."""
+    qs = issues_for(user).select_related("project")
+    if issue_id.isdigit() and len(issue_id) <= MAX_DIGITS:
+        issue = qs.filter(pk=int(issue_id)).first()
+    elif match := SHORT_ID.fullmatch(issue_id):
+        issue = qs.filter(
+            project__slug=match["prefix"].lower(), short_id=int(match["number"])
+        ).first()
+    else:
+        issue = None
+    if issue is None:
+        raise Http404
+    return issue
+
+
+def normalize_event_id(event_id: str) -> str:
+    """Dashed (UUID) or plain hex, any case, to the stored 32-hex form; 404 otherwise."""
+    plain = event_id.replace("-", "").lower()
+    if not EVENT_ID.fullmatch(plain):
+        raise Http404
+    return plain
+
+
+def event_for(project: Project, event_id: str) -> Event:
+    event = (
+        Event.objects.select_related("issue", "issue__project")
+        .filter(project=project, event_id=normalize_event_id(event_id))
+        .first()
+    )
+    if event is None:
+        raise Http404
+    return event

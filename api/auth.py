@@ -1,0 +1,74 @@
+"""Bearer-token authentication for the API; sessions and CSRF play no part here."""
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from api.models import ApiToken, hash_token
+from api.responses import NOT_FOUND, error
+from bugtrack.middleware import login_exempt
+
+# Recording every use would cost a write per request; once in a while is enough to show it.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+NO_CREDENTIALS = "Authentication credentials were not provided."
+BAD_CREDENTIALS = "Invalid token."
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token from `Authorization: Bearer <token>`, or None when there is none."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    return token or None
+
+
+def authenticate(token: str) -> AbstractBaseUser | None:
+    """The active user owning `token`; None for an unknown token or an inactive user."""
+    api_token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    if api_token is None or not api_token.user.is_active:
+        return None
+    now = timezone.now()
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    return api_token.user
+
+
+def _unauthorized(detail: str, invalid: bool) -> HttpResponse:
+    challenge = 'Bearer realm="api"' + (', error="invalid_token"' if invalid else "")
+    return error(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def api_view(*methods: str) -> Callable:
+    """Token-authenticated JSON view: sets `request.api_user`; 401/404/405 come back as JSON."""
+    allowed = tuple(m.upper() for m in methods)
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            token = bearer_token(request)
+            if token is None:
+                return _unauthorized(NO_CREDENTIALS, invalid=False)
+            user = authenticate(token)
+            if user is None:
+                return _unauthorized(BAD_CREDENTIALS, invalid=True)
+            if request.method not in allowed:
+                response = error(405, f'Method "{request.method}" not allowed.')
+                response["Allow"] = ", ".join(allowed)
+                return response
+            request.api_user = user
+            try:
+                return view(request, *args, **kwargs)
+            except Http404:
+                return error(404, NOT_FOUND)
+
+        return login_exempt(csrf_exempt(wrapper))
+
+    return decorator

@@ -1,0 +1,36 @@
+"""Bulk status changes on a project's issues (`PUT .../issues/?id=1&id=2`), as sentry-cli
+sends for `issues resolve|mute|unresolve`."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import QueryDict
+
+from api import search
+from api import status as status_change
+from issues.models import Issue
+from projects.models import Project
+
+# Sentry's own cap on one bulk mutation.
+BULK_LIMIT = 1000
+
+
+def select(project: Project, params: QueryDict) -> list[Issue]:
+    """Issues picked by `id` (repeatable), else by `status`, else by `query`, else all."""
+    qs = Issue.objects.filter(project=project)
+    ids = params.getlist("id")
+    if ids:
+        if not all(i.isdigit() and len(i) <= 18 for i in ids) or len(ids) > BULK_LIMIT:
+            raise search.SearchError(f"id must be up to {BULK_LIMIT} numeric issue ids.")
+        qs = qs.filter(pk__in=[int(i) for i in ids])
+    elif params.get("status"):
+        qs = search.apply(qs, search.parse(f"is:{params['status']}"), project.short_prefix)
+    elif params.get("query"):
+        qs = search.apply(qs, search.parse(params["query"]), project.short_prefix)
+    return list(qs.order_by(*search.SORTS["date"])[:BULK_LIMIT])
+
+
+@transaction.atomic
+def update(issues: list[Issue], change: status_change.StatusChange, user: AbstractBaseUser) -> None:
+    # One transaction: a bulk change happens to all the issues or to none.
+    for issue in issues:
+        status_change.apply(issue, change, user)

@@ -1,0 +1,28 @@
+"""Create an API token for a user and print it once (only its hash is stored)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from api.models import ApiToken
+
+
+class Command(BaseCommand):
+    help = "Create an API token for USERNAME; the token is printed on the last line, once."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--label", default="", help="what the token is for, e.g. 'ci'")
+
+    def handle(self, *args, username: str, label: str, **options) -> None:
+        User = get_user_model()
+        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+        if user is None:
+            raise CommandError(f"No user named {username!r}.")
+        if len(label) > ApiToken._meta.get_field("label").max_length:
+            raise CommandError("The label is too long (100 characters at most).")
+        _, token = ApiToken.issue(user, label=label)
+        self.stdout.write(
+            f"API token for {username}; use it as 'Authorization: Bearer <token>'. "
+            "It is shown only now:"
+        )
+        self.stdout.write(token)

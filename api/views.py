@@ -1,0 +1,201 @@
+"""Sentry-style read API: one thin view per action; access checks live in api.access."""
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from api import access, bulk, search, stats
+from api import status as status_change
+from api.auth import api_view
+from api.pagination import PaginationError, link_header, paginate
+from api.responses import NOT_FOUND, error, json_response
+from api.serializers import (
+    event_json,
+    history_json,
+    iso,
+    issue_json,
+    organization_json,
+    project_detail_json,
+    release_json,
+)
+from issues.models import Event, Issue
+from projects.access import projects_for
+from projects.models import Project
+
+# The issue page shows the latest transitions; the full history is in the UI.
+ACTIVITY_LIMIT = 100
+
+
+def _paged(request: HttpRequest, rows: list, page) -> HttpResponse:
+    return json_response(rows, headers={"Link": link_header(request, settings.BASE_URL, page)})
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+@api_view("GET")
+def index(request: HttpRequest) -> HttpResponse:
+    """What sentry-cli's `info` asks for: who the token belongs to."""
+    user = request.api_user
+    return json_response(
+        {
+            "version": "0",
+            "auth": {"scopes": ["project:read", "event:read", "event:write"]},
+            "user": {"id": str(user.pk), "username": user.get_username(), "email": user.email},
+        }
+    )
+
+
+@api_view("GET")
+def organizations(request: HttpRequest) -> HttpResponse:
+    # The installation has no creation date of its own; its first project's stands in.
+    first = Project.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    return json_response([{**organization_json(), "dateCreated": iso(first or timezone.now())}])
+
+
+@api_view("GET")
+def projects(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
+    if org_slug is not None:
+        access.check_org(org_slug)
+    rows = projects_for(request.api_user).order_by("name", "pk")
+    return json_response([project_detail_json(p) for p in rows])
+
+
+def _parse_change(request: HttpRequest) -> status_change.StatusChange:
+    try:
+        body = orjson.loads(request.body or b"null")
+    except orjson.JSONDecodeError:
+        raise status_change.StatusError("The body must be JSON.") from None
+    return status_change.parse(body)
+
+
+@api_view("GET", "PUT")
+def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+    project = access.project_for(request.api_user, org_slug, project_slug)
+    if request.method == "PUT":
+        return _bulk_update(request, project)
+    query = request.GET.get("query", search.DEFAULT_QUERY)
+    period_name = request.GET.get("statsPeriod")
+    sort = request.GET.get("sort", "date")
+    if sort not in search.SORTS:
+        return error(400, f"sort must be one of {', '.join(search.SORTS)}.")
+    try:
+        period = search.parse_period(period_name or "")
+        qs = search.filter_issues(
+            Issue.objects.filter(project=project), query, period, project.short_prefix
+        )
+        qs = stats.with_user_count(qs.order_by(*search.SORTS[sort]))
+        page = paginate(request, qs)
+    except (search.SearchError, PaginationError) as exc:
+        return error(400, str(exc))
+    # Stats follow Sentry: a 24h series unless another one (or none, with "") is asked for.
+    series_name = "24h" if period_name is None else period_name
+    series = {}
+    if series_name in stats.SERIES:
+        series = stats.series([i.pk for i in page.rows], series_name)
+    rows = []
+    for issue in page.rows:
+        issue.project = project  # all rows share it; saves a join
+        data = series.get(issue.pk)
+        rows.append(
+            issue_json(issue, issue.user_count, {series_name: data} if data is not None else None)
+        )
+    return _paged(request, rows, page)
+
+
+def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:
+    try:
+        change = _parse_change(request)
+        issues = bulk.select(project, request.GET)
+    except (status_change.StatusError, search.SearchError) as exc:
+        return error(400, str(exc))
+    if not issues:
+        return HttpResponse(status=204)
+    bulk.update(issues, change, request.api_user)
+    return json_response(status_change.change_json(change))
+
+
+def _issue_detail(request: HttpRequest, issue: Issue) -> HttpResponse:
+    user_count = stats.with_user_count(Issue.objects.filter(pk=issue.pk)).values_list(
+        "user_count", flat=True
+    )
+    history = issue.history.select_related("user").order_by("-created_at", "-id")[:ACTIVITY_LIMIT]
+    data = issue_json(
+        issue, next(iter(user_count), 0), {"24h": stats.series([issue.pk], "24h")[issue.pk]}
+    )
+    data["firstRelease"] = release_json(issue.first_release)
+    data["lastRelease"] = release_json(issue.last_release)
+    data["activity"] = [history_json(h) for h in history]
+    return json_response(data)
+
+
+@api_view("GET", "PUT")
+def issue(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
+    if org_slug is not None:
+        access.check_org(org_slug)
+    found = access.issue_for(request.api_user, issue_id)
+    if request.method == "PUT":
+        try:
+            change = _parse_change(request)
+        except status_change.StatusError as exc:
+            return error(400, str(exc))
+        status_change.apply(found, change, request.api_user)
+        found.refresh_from_db()
+    return _issue_detail(request, found)
+
+
+@api_view("GET")
+def issue_events(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
+    if org_slug is not None:
+        access.check_org(org_slug)
+    found = access.issue_for(request.api_user, issue_id)
+    qs = Event.objects.filter(issue=found).order_by("-received_at", "-id")
+    try:
+        page = paginate(request, qs)
+    except PaginationError as exc:
+        return error(400, str(exc))
+    full = _true(request.GET.get("full"))
+    return _paged(request, [event_json(e, found, full=full) for e in page.rows], page)
+
+
+@api_view("GET")
+def issue_latest_event(
+    request: HttpRequest, issue_id: str, org_slug: str | None = None
+) -> HttpResponse:
+    if org_slug is not None:
+        access.check_org(org_slug)
+    found = access.issue_for(request.api_user, issue_id)
+    event = Event.objects.filter(issue=found).order_by("-received_at", "-id").first()
+    if event is None:
+        return error(404, NOT_FOUND)
+    return json_response(event_json(event, found))
+
+
+@api_view("GET")
+def project_events(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+    """A project's events, newest first; retention bounds how many a project has."""
+    project = access.project_for(request.api_user, org_slug, project_slug)
+    qs = Event.objects.filter(project=project).select_related("issue")
+    try:
+        page = paginate(request, qs.order_by("-received_at", "-id"))
+    except PaginationError as exc:
+        return error(400, str(exc))
+    full = _true(request.GET.get("full"))
+    return _paged(request, [event_json(e, e.issue, full=full) for e in page.rows], page)
+
+
+@api_view("GET")
+def project_event(
+    request: HttpRequest, org_slug: str, project_slug: str, event_id: str
+) -> HttpResponse:
+    project = access.project_for(request.api_user, org_slug, project_slug)
+    event = access.event_for(project, event_id)
+    return json_response(event_json(event, event.issue))
+
+
+@api_view("GET", "PUT", "POST", "DELETE", "PATCH")
+def not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Unknown API paths answer in JSON too, and only to authenticated callers."""
+    return error(404, NOT_FOUND)

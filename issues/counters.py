@@ -1,0 +1,89 @@
+"""Set-based SQL for the digest's hot path, for PostgreSQL and SQLite alike.
+
+Django's ORM has no "add to a counter on conflict" and no "insert, skip duplicates, tell me
+which went in"; both are one statement per batch here instead of one query per row.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+CHUNK = 500  # rows per statement: keeps SQLite under its parameter limit
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _greatest() -> str:
+    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+
+
+def _least() -> str:
+    return "LEAST" if connection.vendor == "postgresql" else "MIN"
+
+
+def adapt(value: Any) -> Any:
+    """Datetimes the way the backend stores them (SQLite: naive UTC text)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def insert_new(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    unique: Sequence[str],
+    returning: Sequence[str],
+    casts: dict[str, str] | None = None,
+) -> list[tuple]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows that really went in."""
+    casts = casts or {}
+    pg = connection.vendor == "postgresql"
+    placeholder = "(" + ", ".join(
+        f"%s::{casts[c]}" if pg and c in casts else "%s" for c in columns
+    ) + ")"  # fmt: skip
+    out: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            sql = (
+                f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholder] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
+                f"RETURNING {', '.join(_q(c) for c in returning)}"
+            )
+            cursor.execute(sql, [adapt(v) for row in chunk for v in row])
+            out += cursor.fetchall()
+    return out
+
+
+def upsert_add(
+    table: str,
+    unique: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    count: str = "count",
+    first: str | None = "first_seen",
+    last: str | None = "last_seen",
+) -> None:
+    """Insert `unique + count [+ first, last]` rows; on conflict add the count and widen the
+    time range. Rows must be sorted by their unique key (lock order, against deadlocks)."""
+    columns = [*unique, count] + [c for c in (first, last) if c]
+    sets = [f"{_q(count)} = {_q(table)}.{_q(count)} + excluded.{_q(count)}"]
+    if first:
+        sets.append(f"{_q(first)} = {_least()}({_q(table)}.{_q(first)}, excluded.{_q(first)})")
+    if last:
+        sets.append(f"{_q(last)} = {_greatest()}({_q(table)}.{_q(last)}, excluded.{_q(last)})")
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            sql = (
+                f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholder] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}"
+            )
+            cursor.execute(sql, [adapt(v) for row in chunk for v in row])

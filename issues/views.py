@@ -1,0 +1,199 @@
+"""Issue pages: lists, the issue page, status actions and the raw event download."""
+
+import re
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from issues import charts, lifecycle, listing, presenters
+from issues.access import issue_for
+from issues.models import Event, Issue
+from issues.payload import decode
+from projects.access import get_project_for, projects_for
+
+# Ignore choices offered on the issue page and in bulk: (duration, more events).
+IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
+    "forever": (None, None),
+    "1h": (timedelta(hours=1), None),
+    "24h": (timedelta(hours=24), None),
+    "100": (None, 100),
+}
+EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _list_query(request: HttpRequest) -> str:
+    keep = {k: request.POST.get(k, "") for k in ("tab", "query", "sort", "page")}
+    return urlencode({k: v for k, v in keep.items() if v})
+
+
+@require_GET
+def all_issues(request: HttpRequest) -> HttpResponse:
+    projects = list(projects_for(request.user))
+    result = listing.build(Issue.objects.filter(project__in=projects), request.GET)
+    return render(
+        request,
+        "issues/all.html",
+        {"listing": result, "projects": projects, "list_url": reverse("issues:all")},
+    )
+
+
+@require_GET
+def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project = get_project_for(request.user, slug)
+    result = listing.build(Issue.objects.filter(project=project), request.GET)
+    setup = None
+    if not result.page.object_list and not Issue.objects.filter(project=project).exists():
+        key = project.keys.filter(is_active=True).first()
+        setup = {"dsn": key.dsn() if key else ""}
+    return render(
+        request,
+        "issues/list.html",
+        {
+            "project": project,
+            "listing": result,
+            "setup": setup,
+            "list_url": reverse("issues:list", args=[slug]),
+        },
+    )
+
+
+@require_POST
+def bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    project = get_project_for(request.user, slug)
+    action = request.POST.get("action")
+    ids = [i for i in request.POST.getlist("issue") if i.isdigit()]
+    if action not in ("resolve", "ignore", "unresolve"):
+        return HttpResponse("Unknown action.", status=400)
+    transition = {
+        "resolve": lifecycle.resolve,
+        "ignore": lifecycle.ignore,
+        "unresolve": lifecycle.unresolve,
+    }[action]
+    issues = list(Issue.objects.filter(project=project, pk__in=ids[:500]))
+    for issue in issues:
+        transition(issue, user=request.user)
+    messages.success(request, f"{action.capitalize()}d {len(issues)} issue(s).")
+    url = reverse("issues:list", args=[slug])
+    query = _list_query(request)
+    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+
+
+def _pick_event(issue: Issue, event_id: str) -> Event | None:
+    events = Event.objects.filter(issue=issue)
+    if event_id:
+        return events.filter(project_id=issue.project_id, event_id=event_id).first()
+    return events.order_by("-received_at", "-id").first()
+
+
+def _neighbours(issue: Issue, event: Event) -> dict[str, str | None]:
+    """Event ids of the oldest, previous, next and newest events, ordered by arrival."""
+    events = Event.objects.filter(issue=issue)
+    at, pk = event.received_at, event.pk
+    older = Q(received_at__lt=at) | Q(received_at=at, id__lt=pk)
+    newer = Q(received_at__gt=at) | Q(received_at=at, id__gt=pk)
+
+    def first(qs, *order: str) -> str | None:
+        return qs.order_by(*order).values_list("event_id", flat=True).first()
+
+    prev = first(events.filter(older), "-received_at", "-id")
+    nxt = first(events.filter(newer), "received_at", "id")
+    return {
+        "oldest": first(events, "received_at", "id") if prev else None,
+        "prev": prev,
+        "next": nxt,
+        "newest": first(events, "-received_at", "-id") if nxt else None,
+    }
+
+
+@require_GET
+def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, issue = issue_for(request.user, slug, pk)
+    wanted = request.GET.get("event", "").strip().lower().replace("-", "")
+    if wanted and not EVENT_ID.match(wanted):
+        messages.error(request, "An event id is 32 hexadecimal digits.")
+        wanted = ""
+    event = _pick_event(issue, wanted)
+    if wanted and event is None:
+        messages.error(request, "This issue has no event with that id.")
+        event = _pick_event(issue, "")
+    shown = None
+    if event is not None:
+        try:
+            payload = decode(event.payload)
+        except Exception:  # a damaged payload must not take the page down
+            payload = {}
+        shown = presenters.present_event(payload, presenters.tag_distribution(issue.pk))
+    history = list(issue.history.select_related("user"))
+    return render(
+        request,
+        "issues/detail.html",
+        {
+            "project": membership.project,
+            "membership": membership,
+            "issue": issue,
+            "event": event,
+            "shown": shown,
+            "nav": _neighbours(issue, event) if event else {},
+            "charts": charts.issue_charts(issue.pk),
+            "history": history,
+            "ignore_choices": IGNORE_CHOICES,
+        },
+    )
+
+
+def _back(issue: Issue) -> HttpResponse:
+    return redirect("issues:detail", issue.project.slug, issue.pk)
+
+
+@require_POST
+def resolve(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, pk)
+    lifecycle.resolve(issue, user=request.user)
+    return _back(issue)
+
+
+@require_POST
+def resolve_next_release(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, pk)
+    lifecycle.resolve_in_next_release(issue, user=request.user)
+    return _back(issue)
+
+
+@require_POST
+def ignore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, pk)
+    choice = IGNORE_CHOICES.get(request.POST.get("until", "forever"))
+    if choice is None:
+        return HttpResponse("Unknown ignore choice.", status=400)
+    lifecycle.ignore(issue, user=request.user, duration=choice[0], more_events=choice[1])
+    return _back(issue)
+
+
+@require_POST
+def unresolve(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, pk)
+    lifecycle.unresolve(issue, user=request.user)
+    return _back(issue)
+
+
+@require_GET
+def event_json(request: HttpRequest, slug: str, pk: int, event_id: str) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, pk)
+    event = Event.objects.filter(
+        project_id=issue.project_id, issue=issue, event_id=event_id
+    ).first()
+    if event is None:
+        raise Http404
+    try:
+        body = presenters.orjson.dumps(decode(event.payload), option=presenters.orjson.OPT_INDENT_2)
+    except Exception:
+        body = bytes(event.payload)  # not decodable: hand back what is stored
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.event_id}.json"'
+    return response

@@ -1,0 +1,92 @@
+"""Forms for creating and configuring projects, their keys and their members."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from projects.models import Membership, Project, ProjectKey, Role
+
+
+class ProjectCreateForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name"]
+
+
+class ProjectSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "rate_limit_per_minute",
+            "retention_max_events",
+            "retention_max_days",
+            "alert_on_new_issue",
+            "alert_on_regression",
+            "alert_on_unignore",
+        ]
+        labels = {
+            "rate_limit_per_minute": "Rate limit (events per minute)",
+            "retention_max_events": "Keep at most this many events",
+            "retention_max_days": "Keep events for this many days",
+            "alert_on_new_issue": "Alert on a new issue",
+            "alert_on_regression": "Alert when a resolved issue comes back",
+            "alert_on_unignore": "Alert when an ignored issue wakes up",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        defaults = {
+            "rate_limit_per_minute": settings.INGEST_EVENTS_PER_MINUTE,
+            "retention_max_events": settings.RETENTION_MAX_EVENTS,
+            "retention_max_days": settings.RETENTION_MAX_DAYS,
+        }
+        for name, default in defaults.items():
+            self.fields[name].min_value = 1
+            self.fields[name].widget.attrs["min"] = 1
+            self.fields[name].help_text = f"Empty means the installation default ({default:,})."
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in ("rate_limit_per_minute", "retention_max_events", "retention_max_days"):
+            if cleaned.get(name) == 0:
+                self.add_error(name, "Must be at least 1, or empty for the default.")
+        return cleaned
+
+
+class KeyForm(forms.ModelForm):
+    class Meta:
+        model = ProjectKey
+        fields = ["label"]
+        labels = {"label": "Label for the new key"}
+
+
+class AddMemberForm(forms.Form):
+    user = forms.CharField(label="Username or email", max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, project: Project, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def clean_user(self):
+        needle = self.cleaned_data["user"].strip()
+        active = get_user_model().objects.filter(is_active=True).order_by("pk")
+        # A username match wins; an email may (rarely) belong to several accounts.
+        users = list(active.filter(username__iexact=needle)[:1]) or list(
+            active.filter(email__iexact=needle)[:2]
+        )
+        if not users:
+            raise forms.ValidationError(
+                "No user has that username or email. Invite them first, then add them."
+            )
+        if len(users) > 1:
+            raise forms.ValidationError("Several users have that email; enter the username.")
+        user = users[0]
+        if Membership.objects.filter(project=self.project, user=user).exists():
+            raise forms.ValidationError(f"{user.get_username()} is already a member.")
+        return user
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

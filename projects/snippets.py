@@ -1,0 +1,105 @@
+"""Copy-ready SDK set-up snippets for a DSN, one per platform, shown on the setup page."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Snippet:
+    id: str  # stable, used in element ids
+    title: str
+    install: str  # shell command that installs the SDK ("" if none)
+    code: str
+
+
+def envelope_url(dsn: str) -> tuple[str, str]:
+    """(envelope endpoint URL, public key) for a DSN `scheme://key@host[/path]/project_id`."""
+    parts = urlsplit(dsn)
+    path, _, project_id = parts.path.rpartition("/")
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{path}/api/{project_id}/envelope/", parts.username or ""
+
+
+# The event id is random per run; the JSON quoting is for a POSIX shell.
+CURL_TEMPLATE = """EVENT_ID=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')
+printf '%s\\n%s\\n%s\\n' \\
+  "{\\"event_id\\":\\"$EVENT_ID\\"}" \\
+  '{"type":"event"}' \\
+  "{\\"event_id\\":\\"$EVENT_ID\\",\\"level\\":\\"error\\",\\"message\\":\\"Hello from curl\\"}" |
+curl -sS -X POST '__URL__' \\
+  -H 'Content-Type: application/x-sentry-envelope' \\
+  -H 'X-Sentry-Auth: Sentry sentry_version=7, sentry_key=__KEY__, sentry_client=curl/1.0' \\
+  --data-binary @-"""
+
+
+def _curl(dsn: str) -> str:
+    url, key = envelope_url(dsn)
+    return CURL_TEMPLATE.replace("__KEY__", key).replace("__URL__", url)
+
+
+def snippets(dsn: str) -> list[Snippet]:
+    return [
+        Snippet(
+            "python",
+            "Python",
+            "pip install sentry-sdk",
+            f'import sentry_sdk\n\nsentry_sdk.init(dsn="{dsn}")',
+        ),
+        Snippet(
+            "django",
+            "Django",
+            "pip install sentry-sdk",
+            "# settings.py (the Django integration turns itself on)\n"
+            f'import sentry_sdk\n\nsentry_sdk.init(dsn="{dsn}")',
+        ),
+        Snippet(
+            "node",
+            "Node.js",
+            "npm install @sentry/node",
+            "// instrument.js, required before anything else\n"
+            f'const Sentry = require("@sentry/node");\n\nSentry.init({{ dsn: "{dsn}" }});',
+        ),
+        Snippet(
+            "browser",
+            "Browser JavaScript",
+            "npm install @sentry/browser",
+            f'import * as Sentry from "@sentry/browser";\n\nSentry.init({{ dsn: "{dsn}" }});',
+        ),
+        Snippet(
+            "go",
+            "Go",
+            "go get github.com/getsentry/sentry-go",
+            "err := sentry.Init(sentry.ClientOptions{\n"
+            f'\tDsn: "{dsn}",\n'
+            "})\n"
+            'if err != nil {\n\tlog.Fatalf("sentry.Init: %s", err)\n}\n'
+            "defer sentry.Flush(2 * time.Second)",
+        ),
+        Snippet(
+            "php",
+            "PHP",
+            "composer require sentry/sentry",
+            f"\\Sentry\\init(['dsn' => '{dsn}']);",
+        ),
+        Snippet(
+            "ruby",
+            "Ruby",
+            "bundle add sentry-ruby",
+            f"Sentry.init do |config|\n  config.dsn = '{dsn}'\nend",
+        ),
+        Snippet(
+            "java",
+            "Java",
+            "# Maven/Gradle: io.sentry:sentry",
+            f'Sentry.init(options -> {{\n    options.setDsn("{dsn}");\n}});',
+        ),
+        Snippet(
+            "dotnet",
+            ".NET",
+            "dotnet add package Sentry",
+            f'SentrySdk.Init(options =>\n{{\n    options.Dsn = "{dsn}";\n}});',
+        ),
+        Snippet("curl", "curl (no SDK)", "", _curl(dsn)),
+    ]

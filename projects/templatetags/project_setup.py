@@ -1,0 +1,18 @@
+from django import template
+
+from projects.models import Project
+from projects.snippets import Snippet, snippets
+
+register = template.Library()
+
+
+@register.simple_tag
+def setup_snippets(dsn: str) -> list[Snippet]:
+    return snippets(dsn) if dsn else []
+
+
+@register.simple_tag
+def project_dsn(project: Project) -> str:
+    """The DSN of the project's oldest active key, for pages that did not pass one."""
+    key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
+    return key.dsn() if key else ""

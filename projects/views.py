@@ -1,0 +1,151 @@
+"""Project pages: list, create, settings, keys, members and setup. One view per action."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from projects.decorators import project_admin, project_member, require_staff
+from projects.forms import AddMemberForm, KeyForm, ProjectCreateForm, ProjectSettingsForm, RoleForm
+from projects.members import LastAdminError, change_role, remove_member
+from projects.models import Membership, ProjectKey
+from projects.sample_event import enqueue_test_event
+from projects.services import add_member, create_project
+
+
+def project_list(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("project")
+        .order_by("project__name")
+    )
+    return render(request, "projects/list.html", {"memberships": memberships})
+
+
+def project_create(request: HttpRequest) -> HttpResponse:
+    require_staff(request)
+    form = ProjectCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = create_project(form.cleaned_data["name"], admins=[request.user])
+        messages.success(request, f"Project {project.name} was created. Send it your first event.")
+        return redirect("projects:setup", project.slug)
+    return render(request, "projects/create.html", {"form": form})
+
+
+@project_admin
+def project_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    form = ProjectSettingsForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Project settings were saved.")
+        return redirect("projects:settings", project.slug)
+    context = {"project": project, "membership": membership, "form": form}
+    return render(request, "projects/settings.html", context)
+
+
+@project_admin
+def project_keys(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    context = {
+        "project": project,
+        "membership": membership,
+        "keys": project.keys.order_by("-is_active", "created_at", "id"),
+        "form": KeyForm(),
+    }
+    return render(request, "projects/keys.html", context)
+
+
+@require_POST
+@project_admin
+def add_key(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = KeyForm(request.POST)
+    if form.is_valid():
+        key = form.save(commit=False)
+        key.project = membership.project
+        key.save()
+        messages.success(request, f"Key {key.label or key.public_key[:8]} was added.")
+    else:
+        messages.error(request, "The key could not be added: " + form.errors.as_text())
+    return redirect("projects:keys", membership.project.slug)
+
+
+@require_POST
+@project_admin
+def revoke_key(request: HttpRequest, membership: Membership, key_id: int) -> HttpResponse:
+    key = get_object_or_404(ProjectKey, pk=key_id, project=membership.project)
+    if key.is_active:
+        key.is_active = False
+        key.save(update_fields=["is_active"])
+        messages.success(request, f"Key {key.public_key[:8]}… was revoked; SDKs using it fail.")
+    return redirect("projects:keys", membership.project.slug)
+
+
+@project_admin
+def project_members(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    form = AddMemberForm(project, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = add_member(project, form.cleaned_data["user"], form.cleaned_data["role"])
+        messages.success(request, f"{added.user.get_username()} was added as {added.role}.")
+        return redirect("projects:members", project.slug)
+    members = project.memberships.select_related("user").order_by("user__username")
+    context = {"project": project, "membership": membership, "members": members, "form": form}
+    return render(request, "projects/members.html", context)
+
+
+@require_POST
+@project_admin
+def member_role(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+    target = get_object_or_404(Membership, pk=member_id, project=membership.project)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+    else:
+        try:
+            change_role(target, form.cleaned_data["role"])
+            messages.success(request, f"{target.user.get_username()} is now {target.role}.")
+        except LastAdminError as exc:
+            messages.error(request, str(exc))
+    return redirect("projects:members", membership.project.slug)
+
+
+@require_POST
+@project_admin
+def member_remove(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+    target = get_object_or_404(Membership, pk=member_id, project=membership.project)
+    leaving = target.pk == membership.pk
+    try:
+        remove_member(target)
+    except LastAdminError as exc:
+        messages.error(request, str(exc))
+        return redirect("projects:members", membership.project.slug)
+    messages.success(request, f"{target.user.get_username()} was removed from the project.")
+    if leaving:  # removed themselves: the project is gone for them
+        return redirect("projects:list")
+    return redirect("projects:members", membership.project.slug)
+
+
+@project_member
+def project_setup(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
+    context = {"project": project, "membership": membership, "dsn": key.dsn() if key else ""}
+    return render(request, "projects/setup.html", context)
+
+
+@require_POST
+@project_member
+def send_test_event(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    enqueue_test_event(project, request.user)
+    messages.success(
+        request,
+        "A test event was queued. It appears in the issue list as soon as the worker has "
+        "processed it, usually within seconds.",
+    )
+    try:
+        return redirect(reverse("issues:list", args=[project.slug]))
+    except NoReverseMatch:  # the issue pages are not installed in this build
+        return redirect("projects:setup", project.slug)

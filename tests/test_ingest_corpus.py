@@ -1,0 +1,97 @@
+"""Every real SDK payload in ../shared/corpus/ is accepted by store and as an envelope."""
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ingest.models import IntakeEvent
+from projects.services import create_project
+from tests.conftest import sentry_auth_header
+from tests.ingest_factories import envelope
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_corpus() -> Path | None:
+    """`shared/corpus` beside the repo (CI's fresh clone) or beside a parent (worktrees)."""
+    if os.environ.get("BUGTRACK_CORPUS"):
+        return Path(os.environ["BUGTRACK_CORPUS"])
+    for parent in REPO_ROOT.parents:
+        candidate = parent / "shared" / "corpus"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+CORPUS = find_corpus()
+FILES = sorted(CORPUS.rglob("*.json")) if CORPUS else []
+KNOWN_BROKEN = (
+    {
+        line.strip()
+        for line in (CORPUS / "KNOWN-BROKEN").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    if CORPUS and (CORPUS / "KNOWN-BROKEN").exists()
+    else set()
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fresh_ingest_state"),
+    pytest.mark.skipif(
+        CORPUS is None,
+        reason=f"no shared/corpus directory beside {REPO_ROOT} or its parents "
+        "(set BUGTRACK_CORPUS to point at it)",
+    ),
+]
+
+
+def test_the_corpus_is_found_beside_the_repo_and_is_not_empty():
+    assert CORPUS is not None and CORPUS.is_dir()
+    assert len(FILES) > 100
+    assert KNOWN_BROKEN, "KNOWN-BROKEN lists the deliberately invalid payloads"
+
+
+def name(path: Path) -> str:
+    return str(path.relative_to(CORPUS))
+
+
+@pytest.fixture
+def project(db):
+    return create_project("Corpus")
+
+
+def check(response, path: Path) -> None:
+    if name(path) in KNOWN_BROKEN:
+        assert response.status_code == 200 or 400 <= response.status_code < 500
+        assert response.json() is not None
+    else:
+        assert response.status_code == 200, response.content
+        event_id = response.json()["id"]
+        row = IntakeEvent.objects.get(event_id=event_id)
+        assert orjson.loads(bytes(row.payload)) == orjson.loads(path.read_bytes())
+
+
+@pytest.mark.parametrize("path", FILES, ids=[name(p) for p in FILES])
+def test_a_corpus_payload_is_accepted_by_the_store_endpoint(client, project, path):
+    response = client.post(
+        f"/api/{project.pk}/store/",
+        data=path.read_bytes(),
+        content_type="application/json",
+        **sentry_auth_header(project),
+    )
+    check(response, path)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[name(p) for p in FILES])
+def test_a_corpus_payload_is_accepted_wrapped_in_an_envelope(client, project, path):
+    body = envelope(({"type": "event"}, path.read_bytes()))
+    response = client.post(
+        f"/api/{project.pk}/envelope/",
+        data=body,
+        content_type="application/x-sentry-envelope",
+        **sentry_auth_header(project),
+    )
+    check(response, path)

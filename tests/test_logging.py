@@ -1,0 +1,142 @@
+"""Structured logs: one JSON object per line on stdout, each carrying the request id."""
+
+import json
+import logging
+import time
+
+import pytest
+
+from ops.logging import JsonFormatter, TextFormatter, request_context
+from tests.live import LoggedGunicorn, http
+
+
+@pytest.fixture(scope="module")
+def json_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    server = LoggedGunicorn(tmp_path_factory.mktemp("logs"), workers=1, LOG_FORMAT="json")
+    yield server
+    server.stop()
+
+
+def lines_for(server: LoggedGunicorn, request_id: str) -> list[dict]:
+    deadline = time.monotonic() + 5
+    while True:
+        records = [json.loads(line) for line in server.stdout_lines()]
+        mine = [r for r in records if r.get("request_id") == request_id]
+        if mine or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.1)
+
+
+@pytest.mark.live
+def test_every_stdout_line_is_a_json_object(transactional_db, json_server):
+    http(f"{json_server.url}/health/live")
+    http(f"{json_server.url}/no/such/page/")
+    lines = json_server.stdout_lines()
+    assert len(lines) >= 3  # gunicorn's start-up lines and ours
+    for line in lines:
+        record = json.loads(line)
+        assert isinstance(record, dict)
+        assert {"time", "level", "logger", "message"} <= record.keys()
+
+
+@pytest.mark.live
+def test_a_supplied_request_id_is_echoed_and_on_every_line_of_that_request(
+    transactional_db, json_server
+):
+    status, headers, _ = http(
+        f"{json_server.url}/projects/nope/", headers={"X-Request-ID": "req-4711"}
+    )
+    assert headers["X-Request-ID"] == "req-4711"
+    mine = lines_for(json_server, "req-4711")
+    loggers = {r["logger"] for r in mine}
+    assert "bugtrack.request" in loggers
+    access = next(r for r in mine if r["logger"] == "bugtrack.request")
+    assert access["path"] == "/projects/nope/"
+    assert access["status"] == status
+    assert access["duration_ms"] >= 0
+
+
+@pytest.mark.live
+def test_django_error_lines_carry_the_request_id_too(transactional_db, json_server):
+    http(f"{json_server.url}/no/such/page/", headers={"X-Request-ID": "req-404"})
+    http(f"{json_server.url}/health/live", method="POST", headers={"X-Request-ID": "req-403"})
+    assert {"bugtrack.request", "django.request"} <= {
+        r["logger"] for r in lines_for(json_server, "req-404")
+    }
+    assert "django.security.csrf" in {r["logger"] for r in lines_for(json_server, "req-403")}
+
+
+@pytest.mark.live
+def test_a_missing_or_unsafe_request_id_is_replaced_by_a_generated_one(
+    transactional_db, json_server
+):
+    _, headers, _ = http(f"{json_server.url}/health/live")
+    generated = headers["X-Request-ID"]
+    assert len(generated) == 32 and int(generated, 16) >= 0
+    assert lines_for(json_server, generated)
+
+    _, headers, _ = http(f"{json_server.url}/health/live", headers={"X-Request-ID": 'a b"c' * 30})
+    assert headers["X-Request-ID"] != 'a b"c' * 30
+    assert len(headers["X-Request-ID"]) == 32
+
+
+@pytest.mark.live
+def test_ingest_requests_get_a_request_id_although_they_skip_the_middleware_chain(
+    transactional_db, json_server
+):
+    _, headers, _ = http(
+        f"{json_server.url}/api/1/envelope/", method="POST", data=b"{}\n",
+        headers={"X-Request-ID": "ingest-1"},
+    )  # fmt: skip
+    assert headers["X-Request-ID"] == "ingest-1"
+    access = [r for r in lines_for(json_server, "ingest-1") if r["logger"] == "bugtrack.request"]
+    assert access[0]["view"] == "ingest:envelope"
+
+
+@pytest.mark.live
+def test_query_strings_never_reach_the_logs(transactional_db, json_server):
+    http(f"{json_server.url}/api/1/store/?sentry_key=supersecretkey123", method="POST", data=b"{}")
+    http(f"{json_server.url}/health/live?token=supersecretkey123")
+    time.sleep(0.3)
+    assert "supersecretkey123" not in json_server.stdout_path.read_text()
+
+
+def make_record(msg: str = "hello %s", args: tuple = ("world",), **extra) -> logging.LogRecord:
+    record = logging.LogRecord("bugtrack.test", logging.WARNING, __file__, 1, msg, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_json_lines_keep_plain_extras_and_drop_objects_such_as_the_request():
+    record = make_record(status=404, view="x", request=object(), payload_obj=[1, 2])
+    with request_context("ctx-1"):
+        entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "hello world"
+    assert entry["level"] == "WARNING"
+    assert entry["request_id"] == "ctx-1"
+    assert entry["status"] == 404 and entry["view"] == "x"
+    assert "request" not in entry and "payload_obj" not in entry
+
+
+def test_an_explicit_request_id_wins_over_the_context_one():
+    record = make_record(request_id="from-intake-row")
+    with request_context("ctx-2"):
+        assert json.loads(JsonFormatter().format(record))["request_id"] == "from-intake-row"
+
+
+def test_exceptions_are_one_json_line_with_the_traceback():
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert "ValueError: bad" in json.loads(line)["exc_info"]
+
+
+def test_text_format_is_for_humans_and_shows_the_request_id():
+    with request_context("ctx-3"):
+        line = TextFormatter().format(make_record())
+    assert "WARNING" in line and "[ctx-3]" in line and line.endswith("hello world")

@@ -1,0 +1,184 @@
+"""/metrics: token protection, Prometheus text that parses, counters and gauges that move."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from alerts.models import Alert, AlertStatus
+from ingest.models import IntakeEvent
+from issues.models import Issue
+from ops import metrics
+from tests.live import Gunicorn, http
+
+TOKEN = "metrics-test-token"
+AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+
+def parse(text: str) -> dict[str, float]:
+    """Every sample as `name{label="v",...}` -> value."""
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            samples[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
+    return samples
+
+
+def scrape(client) -> dict[str, float]:
+    with override_settings(METRICS_TOKEN=TOKEN):
+        response = client.get("/metrics", **AUTH)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    return parse(response.content.decode())
+
+
+def make_issue(project) -> Issue:
+    now = timezone.now()
+    return Issue.objects.create(
+        project=project, short_id=1, grouping_hash="h", grouping_version="t", title="Boom",
+        first_seen=now, last_seen=now,
+    )  # fmt: skip
+
+
+@override_settings(METRICS_TOKEN="")
+def test_metrics_is_404_when_no_token_is_configured(client, db):
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+
+
+@override_settings(METRICS_TOKEN=TOKEN)
+def test_metrics_without_the_right_bearer_token_gets_401(client, db):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION=TOKEN).status_code == 401
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}x")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_metrics_parse_and_cover_every_family(client, db):
+    samples = scrape(client)
+    for name in [
+        "bugtrack_events_accepted_total",
+        'bugtrack_events_rejected_total{reason="auth"}',
+        'bugtrack_events_rejected_total{reason="size"}',
+        'bugtrack_events_rejected_total{reason="rate_limit"}',
+        'bugtrack_events_rejected_total{reason="malformed"}',
+        'bugtrack_events_rejected_total{reason="backpressure"}',
+        "bugtrack_intake_queue_depth",
+        "bugtrack_intake_queue_oldest_age_seconds",
+        "bugtrack_digest_batch_duration_seconds_count",
+        "bugtrack_digest_batch_size_count",
+        "bugtrack_issues_created_total",
+        'bugtrack_alerts_total{outcome="sent"}',
+        'bugtrack_alerts_total{outcome="failed"}',
+        'bugtrack_alerts_total{outcome="retried"}',
+        'bugtrack_alert_outbox{status="pending"}',
+    ]:
+        assert name in samples, name
+
+
+def test_counters_move_when_events_are_accepted_or_rejected(client, db):
+    before = scrape(client)
+    metrics.event_accepted(3)
+    metrics.event_rejected("rate_limit")
+    metrics.event_rejected("auth", 2)
+    after = scrape(client)
+    assert after["bugtrack_events_accepted_total"] - before["bugtrack_events_accepted_total"] == 3
+    key = 'bugtrack_events_rejected_total{reason="%s"}'
+    assert after[key % "rate_limit"] - before[key % "rate_limit"] == 1
+    assert after[key % "auth"] - before[key % "auth"] == 2
+    assert after[key % "size"] == before[key % "size"]
+
+
+def test_an_unknown_reject_reason_is_refused():
+    with pytest.raises(ValueError):
+        metrics.event_rejected("because")
+
+
+def test_digest_issue_and_alert_hooks_move_their_metrics(client, db):
+    before = scrape(client)
+    with metrics.time_digest_batch(40):
+        pass
+    metrics.issues_created(2)
+    metrics.alert_sent()
+    metrics.alert_retried()
+    metrics.alert_failed()
+    after = scrape(client)
+
+    def delta(name: str) -> float:
+        return after[name] - before[name]
+
+    assert delta("bugtrack_digest_batch_size_count") == 1
+    assert delta("bugtrack_digest_batch_size_sum") == 40
+    assert delta('bugtrack_digest_batch_size_bucket{le="50.0"}') == 1
+    assert delta('bugtrack_digest_batch_size_bucket{le="25.0"}') == 0
+    assert delta("bugtrack_issues_created_total") == 2
+    for outcome in ("sent", "retried", "failed"):
+        assert delta(f'bugtrack_alerts_total{{outcome="{outcome}"}}') == 1
+
+
+def test_queue_gauges_are_read_from_the_database_at_scrape_time(client, db):
+    assert scrape(client)["bugtrack_intake_queue_depth"] == 0
+    for age in (10, 600):
+        IntakeEvent.objects.create(
+            project_id=1, event_id=uuid.uuid4().hex, payload=b"{}",
+            received_at=timezone.now() - timedelta(seconds=age),
+        )  # fmt: skip
+    samples = scrape(client)
+    assert samples["bugtrack_intake_queue_depth"] == 2
+    assert 600 <= samples["bugtrack_intake_queue_oldest_age_seconds"] < 660
+
+
+def test_outbox_gauge_counts_unsent_alerts_by_status(client, project):
+    issue = make_issue(project)
+    for status in (AlertStatus.PENDING, AlertStatus.PENDING, AlertStatus.FAILED, AlertStatus.SENT):
+        Alert.objects.create(
+            project=project, issue=issue, kind="new", created_at=timezone.now(), status=status
+        )
+    samples = scrape(client)
+    assert samples['bugtrack_alert_outbox{status="pending"}'] == 2
+    assert samples['bugtrack_alert_outbox{status="failed"}'] == 1
+    assert samples['bugtrack_alert_outbox{status="held"}'] == 0
+    assert not any('status="sent"' in name for name in samples)
+
+
+def test_request_latency_is_recorded_by_view(client, db):
+    client.get("/health/live")
+    samples = scrape(client)
+    assert (
+        samples[
+            'bugtrack_request_duration_seconds_count{method="GET",status="200",view="ops:live"}'
+        ]
+        >= 1
+    )
+
+
+@pytest.fixture(scope="module")
+def metrics_server(django_db_setup, django_db_blocker):
+    server = Gunicorn(workers=2, METRICS_TOKEN=TOKEN)
+    yield server
+    server.stop()
+
+
+def live_scrape(server: Gunicorn) -> dict[str, float]:
+    status, headers, body = http(
+        f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert status == 200
+    return parse(body.decode())
+
+
+@pytest.mark.live
+def test_latency_from_every_gunicorn_worker_adds_up_in_one_scrape(transactional_db, metrics_server):
+    key = 'bugtrack_request_duration_seconds_count{method="GET",status="200",view="ops:live"}'
+    before = live_scrape(metrics_server).get(key, 0)
+    for _ in range(20):
+        assert http(f"{metrics_server.url}/health/live")[0] == 200
+    # Any worker may answer the scrape; it must count what both workers served.
+    assert live_scrape(metrics_server)[key] - before == 20
+    assert live_scrape(metrics_server)[key] - before == 20

@@ -1,0 +1,175 @@
+"""Members page: add by username or email, change role, remove; a project keeps an admin."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from projects.members import LastAdminError, change_role, remove_member
+from projects.models import Membership, Role, UserSettings
+from projects.services import create_project
+from tests.conftest import make_user
+
+
+def members_url(project) -> str:
+    return reverse("projects:members", args=[project.slug])
+
+
+def membership(project, user) -> Membership:
+    return Membership.objects.get(project=project, user=user)
+
+
+def test_members_page_lists_everyone_with_their_role(client, owner, member, project):
+    client.force_login(owner)
+    body = client.get(members_url(project)).content.decode()
+    assert "owner@example.com" in body and "member@example.com" in body
+    assert body.count('<option value="admin" selected>') == 1
+
+
+@pytest.mark.parametrize("identifier", ["outsider", "OUTSIDER@example.com"])
+def test_admin_adds_an_existing_user_by_username_or_email(
+    client, owner, outsider, project, identifier
+):
+    client.force_login(owner)
+    response = client.post(members_url(project), {"user": identifier, "role": "member"})
+    assert response.status_code == 302
+    assert membership(project, outsider).role == Role.MEMBER
+
+
+def test_added_member_starts_with_their_alert_default(client, owner, outsider, project):
+    UserSettings.objects.create(user=outsider, alerts_for_new_projects=False)
+    client.force_login(owner)
+    client.post(members_url(project), {"user": "outsider", "role": "admin"})
+    added = membership(project, outsider)
+    assert added.role == Role.ADMIN and added.send_alerts is False
+
+
+def test_adding_an_unknown_user_explains_what_to_do(client, owner, project):
+    client.force_login(owner)
+    response = client.post(members_url(project), {"user": "ghost", "role": "member"})
+    assert response.status_code == 200
+    assert "Invite them first" in response.content.decode()
+
+
+def test_adding_someone_twice_is_refused(client, owner, member, project):
+    client.force_login(owner)
+    response = client.post(members_url(project), {"user": "member", "role": "admin"})
+    assert "already a member" in response.content.decode()
+    assert membership(project, member).role == Role.MEMBER
+
+
+def test_a_bogus_role_is_refused(client, owner, outsider, project):
+    client.force_login(owner)
+    response = client.post(members_url(project), {"user": "outsider", "role": "god"})
+    assert response.status_code == 200
+    assert not Membership.objects.filter(user=outsider).exists()
+
+
+def test_admin_promotes_and_demotes(client, owner, member, project):
+    client.force_login(owner)
+    target = membership(project, member)
+    url = reverse("projects:member_role", args=[project.slug, target.pk])
+    client.post(url, {"role": "admin"})
+    assert membership(project, member).role == Role.ADMIN
+    client.post(url, {"role": "member"})
+    assert membership(project, member).role == Role.MEMBER
+
+
+def test_the_last_admin_cannot_demote_themselves(client, owner, project):
+    client.force_login(owner)
+    mine = membership(project, owner)
+    url = reverse("projects:member_role", args=[project.slug, mine.pk])
+    response = client.post(url, {"role": "member"}, follow=True)
+    assert membership(project, owner).role == Role.ADMIN
+    assert any("at least one admin" in str(m) for m in response.context["messages"])
+
+
+def test_the_last_admin_cannot_be_removed(client, owner, project):
+    client.force_login(owner)
+    mine = membership(project, owner)
+    client.post(reverse("projects:member_remove", args=[project.slug, mine.pk]))
+    assert Membership.objects.filter(pk=mine.pk).exists()
+
+
+def test_an_admin_may_leave_when_another_admin_remains(client, owner, member, project):
+    change_role(membership(project, member), Role.ADMIN)
+    client.force_login(owner)
+    mine = membership(project, owner)
+    response = client.post(reverse("projects:member_remove", args=[project.slug, mine.pk]))
+    assert response["Location"] == reverse("projects:list")
+    assert not Membership.objects.filter(pk=mine.pk).exists()
+    assert client.get(members_url(project)).status_code == 404
+
+
+def test_admin_removes_a_member(client, owner, member, project):
+    client.force_login(owner)
+    target = membership(project, member)
+    response = client.post(reverse("projects:member_remove", args=[project.slug, target.pk]))
+    assert response["Location"] == members_url(project)
+    assert not Membership.objects.filter(pk=target.pk).exists()
+
+
+def test_members_cannot_manage_members(client, owner, member, outsider, project):
+    client.force_login(member)
+    owners = membership(project, owner)
+    assert client.post(members_url(project), {"user": "outsider"}).status_code == 403
+    role_url = reverse("projects:member_role", args=[project.slug, owners.pk])
+    assert client.post(role_url, {"role": "member"}).status_code == 403
+    remove_url = reverse("projects:member_remove", args=[project.slug, owners.pk])
+    assert client.post(remove_url).status_code == 403
+    assert membership(project, owner).role == Role.ADMIN
+    assert not Membership.objects.filter(user=outsider).exists()
+
+
+def test_outsiders_get_404_on_member_actions(client, owner, outsider, project):
+    client.force_login(outsider)
+    owners = membership(project, owner)
+    assert client.post(members_url(project), {"user": "outsider"}).status_code == 404
+    remove_url = reverse("projects:member_remove", args=[project.slug, owners.pk])
+    assert client.post(remove_url).status_code == 404
+    assert Membership.objects.filter(pk=owners.pk).exists()
+
+
+def test_a_membership_of_another_project_is_a_404(client, owner, project):
+    stranger = make_user("stranger")
+    other = create_project("Other", admins=[stranger])
+    foreign = membership(other, stranger)
+    client.force_login(owner)
+    assert (
+        client.post(reverse("projects:member_remove", args=[project.slug, foreign.pk])).status_code
+        == 404
+    )
+    assert Membership.objects.filter(pk=foreign.pk).exists()
+
+
+def test_usernames_and_emails_are_escaped(client, owner, project):
+    from projects.services import add_member
+
+    evil = make_user('"><script>alert(1)</script>', email="x@example.com")
+    add_member(project, evil)
+    client.force_login(owner)
+    body = client.get(members_url(project)).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_members_page_query_count_does_not_grow_with_members(client, owner, project):
+    from projects.services import add_member
+
+    client.force_login(owner)
+    client.get(members_url(project))
+    with CaptureQueriesContext(connection) as few:
+        client.get(members_url(project))
+    for i in range(8):
+        add_member(project, make_user(f"user{i}"))
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(members_url(project)).content.decode()
+    assert body.count("@example.com") == 10
+    assert len(many) == len(few)
+
+
+def test_remove_member_refuses_to_leave_no_admin(project, owner):
+    with pytest.raises(LastAdminError):
+        remove_member(membership(project, owner))
+    with pytest.raises(LastAdminError):
+        change_role(membership(project, owner), Role.MEMBER)

@@ -1,0 +1,117 @@
+"""Setup page: the DSN, copy-ready snippets per platform, and "send a test event"."""
+
+import re
+
+import orjson
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from ingest.models import IntakeEvent
+from projects.snippets import envelope_url, snippets
+from tests.conftest import make_user
+
+
+def setup_url(project) -> str:
+    return reverse("projects:setup", args=[project.slug])
+
+
+def test_setup_page_shows_the_dsn_and_a_snippet_per_platform(client, member, project):
+    dsn = project.keys.get().dsn()
+    client.force_login(member)
+    body = client.get(setup_url(project)).content.decode()
+    assert dsn in body
+    for needle in [
+        "pip install sentry-sdk",
+        "sentry_sdk.init(dsn=&quot;" + dsn,
+        "@sentry/node",
+        "@sentry/browser",
+        "github.com/getsentry/sentry-go",
+        "sentry/sentry",
+        "sentry-ruby",
+        "options.setDsn",
+        "SentrySdk.Init",
+        "x-sentry-envelope",
+    ]:
+        assert needle in body, needle
+    # Copy buttons work through an external script only (the CSP forbids inline ones).
+    assert "/static/js/copy" in body
+    assert "<script>" not in body and "onclick" not in body and "style=" not in body
+
+
+def test_every_snippet_carries_the_dsn_or_its_parts():
+    dsn = "https://0123456789abcdef0123456789abcdef@bugs.example.com/track/42"
+    url, key = envelope_url(dsn)
+    assert url == "https://bugs.example.com/track/api/42/envelope/"
+    assert key == "0123456789abcdef0123456789abcdef"
+    items = snippets(dsn)
+    assert {s.id for s in items} >= {"python", "django", "node", "browser", "go", "php", "curl"}
+    for snippet in items:
+        assert dsn in snippet.code or (url in snippet.code and key in snippet.code), snippet.id
+
+
+def test_the_setup_partial_renders_on_its_own_for_other_pages(project):
+    html = render_to_string("projects/_setup_snippets.html", {"project": project, "dsn": ""})
+    assert project.keys.get().dsn() in html  # falls back to the first active key
+    given = render_to_string(
+        "projects/_setup_snippets.html", {"project": project, "dsn": "http://k@h/1"}
+    )
+    assert "http://k@h/1" in given
+
+
+def test_setup_page_without_an_active_key_says_so(client, owner, project):
+    project.keys.update(is_active=False)
+    client.force_login(owner)
+    body = client.get(setup_url(project)).content.decode()
+    assert "no active key" in body
+    assert reverse("projects:keys", args=[project.slug]) in body
+
+
+def test_send_test_event_queues_a_realistic_event_for_the_worker(client, member, project):
+    client.force_login(member)
+    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    assert response.status_code == 302
+    row = IntakeEvent.objects.get()
+    assert row.project_id == project.pk
+    assert re.fullmatch(r"[0-9a-f]{32}", row.event_id)
+    event = orjson.loads(bytes(row.payload))
+    assert event["event_id"] == row.event_id
+    assert isinstance(event["timestamp"], float)
+    frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+    assert frames[-1]["function"] == "check_pipeline" and frames[-1]["in_app"] is True
+    assert ["source", "setup-page"] in event["tags"]
+    assert event["user"] == {"username": "member"}
+
+
+def test_outsiders_cannot_send_test_events(client, outsider, project):
+    client.force_login(outsider)
+    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    assert response.status_code == 404
+    assert not IntakeEvent.objects.exists()
+
+
+def test_anonymous_test_event_posts_are_sent_to_sign_in(client, project):
+    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not IntakeEvent.objects.exists()
+
+
+def test_project_names_are_escaped_on_the_setup_page(client, db):
+    from projects.services import create_project
+
+    admin = make_user("admin")
+    project = create_project("</code><script>alert(1)</script>", admins=[admin])
+    client.force_login(admin)
+    body = client.get(setup_url(project)).content.decode()
+    assert "<script>alert(1)" not in body
+    assert "&lt;script&gt;alert(1)" in body
+
+
+@pytest.mark.parametrize("name", ["projects:setup", "projects:keys"])
+def test_copy_script_is_served(client, owner, project, name):
+    client.force_login(owner)
+    body = client.get(reverse(name, args=[project.slug])).content.decode()
+    src = re.search(r'<script src="([^"]+copy[^"]*\.js)"', body)[1]
+    script = client.get(src)
+    assert script.status_code == 200
+    assert b"data-copy-target" in b"".join(script.streaming_content)

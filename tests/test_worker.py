@@ -1,0 +1,76 @@
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.models import IntakeEvent
+from issues.models import Event, Issue, IssueBucket, IssueTagValue
+from tests.digest_factories import intake, python_error
+from tests.live import start_command
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def batches_entered(marker: Path) -> int:
+    return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+
+def test_worker_killed_mid_batch_loses_and_double_counts_nothing(project, tmp_path):
+    for n in range(30):
+        intake(project, python_error(type_=f"E{n % 3}", environment="prod"))
+    marker = tmp_path / "marker"
+    worker = start_command(
+        "worker", "--batch-size", "10",
+        BUGTRACK_TEST_DIGEST_SLEEP="1", BUGTRACK_TEST_DIGEST_MARKER=str(marker),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: batches_entered(marker) >= 2)  # the second batch is in its transaction
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert IntakeEvent.objects.count() == 20  # only the first batch committed
+    assert Event.objects.count() == 10
+    assert start_command("worker", "--once").wait(timeout=60) == 0
+    assert not IntakeEvent.objects.exists()
+    assert Event.objects.count() == 30
+    assert sorted(Issue.objects.values_list("event_count", flat=True)) == [10, 10, 10]
+    assert sum(IssueBucket.objects.values_list("count", flat=True)) == 30
+    assert IssueTagValue.objects.get(key="environment", issue__title__startswith="E0").count == 10
+
+
+def test_sigterm_finishes_the_batch_and_exits_zero(project, tmp_path):
+    for _ in range(5):
+        intake(project, python_error())
+    marker = tmp_path / "marker"
+    worker = start_command(
+        "worker", "--batch-size", "5",
+        BUGTRACK_TEST_DIGEST_SLEEP="2", BUGTRACK_TEST_DIGEST_MARKER=str(marker),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: batches_entered(marker) >= 1)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert not IntakeEvent.objects.exists()
+    assert Issue.objects.get().event_count == 5
+
+
+def test_worker_once_drains_the_queue(project):
+    for _ in range(7):
+        intake(project, python_error())
+    assert start_command("worker", "--once", "--batch-size", "3").wait(timeout=60) == 0
+    assert Issue.objects.get().event_count == 7
