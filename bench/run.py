@@ -217,7 +217,7 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
             "app_s": round(app.seconds(), 2),
             "app_s_per_1000_events": round(app.seconds() / thousand, 3),
             "web_s_per_1000_events": round(app.seconds(WEB_PIDS) / thousand, 3),
-            "worker_s_per_1000_events": round(
+            "background_s_per_1000_events": round(
                 (app.seconds() - app.seconds(WEB_PIDS)) / thousand, 3
             ),
             "pg_backends_s": round(pg.seconds(), 2),
@@ -225,6 +225,10 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
             "pg_aux_s_shared": round(aux.seconds(), 2),
             "k6_s": round(k6_cpu, 2),
             "app_processes": len(app.latest),
+            "per_process_s": {
+                f"{pid} {names.get(pid, '')}": round(app.latest[pid] - app.baseline[pid], 2)
+                for pid in app.latest
+            },
             "pg_backends": len(pg.latest),
         },
         "memory": {
@@ -263,7 +267,7 @@ def show(result: dict[str, Any]) -> str:
             ("queue max / at load end", f"{dig['queue_max']} / {dig['queue_at_load_end']}"),
             ("ingest ms p50/p95/p99", f"{lat.get('p50')} / {lat.get('p95')} / {lat.get('p99')}"),
             ("CPU-s/1000 web+worker", f"{cpu['app_s_per_1000_events']} (web "
-             f"{cpu['web_s_per_1000_events']}, worker {cpu['worker_s_per_1000_events']})"),
+             f"{cpu['web_s_per_1000_events']}, background {cpu['background_s_per_1000_events']})"),
             ("CPU-s/1000 PG backends", cpu["pg_backends_s_per_1000_events"]),
             ("peak RSS max / sum", f"{report.mb(mem['peak_rss_max_bytes'])} / "
                                    f"{report.mb(mem['peak_rss_sum_bytes'])}"),
