@@ -186,6 +186,9 @@ def test_issue_pages_work_in_chromium_under_the_csp(browser, live_server_url, ow
         page.get_by_role("button", name="Ignore").click()
     expect(page.locator("table.issues tbody tr")).to_have_count(3)
     assert Issue.objects.filter(status=IssueStatus.IGNORED).count() == 1
+    page.locator(".js-select-all").check()
+    assert page.locator("input[name=issue]:checked").count() == 3
+    page.locator(".js-select-all").uncheck()
 
     page.get_by_role("link", name="PaymentError: card declined").click()
     page.wait_for_url(f"**{issue.get_absolute_url()}")
