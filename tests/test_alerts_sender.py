@@ -19,11 +19,6 @@ from tests.digest_factories import intake, python_error
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def recipients(messages) -> list[str]:
     return sorted(m["To"] for m in messages)
 
