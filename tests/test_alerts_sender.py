@@ -270,3 +270,15 @@ def test_alerts_older_than_the_retention_are_pruned_but_pending_ones_stay(projec
 
     assert prune_old(timezone.now()) == 1
     assert set(Alert.objects.values_list("pk", flat=True)) == {old_pending.pk, recent.pk}
+
+
+def test_deliveries_move_the_ops_metrics(project, smtp_server):
+    from prometheus_client import REGISTRY
+
+    def sent() -> float:
+        return REGISTRY.get_sample_value("bugtrack_alerts_total", {"outcome": "sent"}) or 0.0
+
+    before = sent()
+    new_issue_with_alert(project)
+    send_due_alerts()
+    assert sent() - before == 2
