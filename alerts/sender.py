@@ -236,6 +236,7 @@ def send_due_alerts(now: datetime | None = None) -> StepResult:
         if result.smtp_down:
             break
     settle_alerts()
+    metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
     return result
 
 

@@ -105,6 +105,13 @@ def alert_retried() -> None:
     ALERTS.labels("retried").inc()
 
 
+def alert_outcomes(sent: int = 0, failed: int = 0, retried: int = 0) -> None:
+    """One sender step's tally of deliveries (the same meanings as the three above)."""
+    for outcome, count in (("sent", sent), ("failed", failed), ("retried", retried)):
+        if count:
+            ALERTS.labels(outcome).inc(count)
+
+
 def observe_request(view: str, method: str, status: int, seconds: float) -> None:
     method = method if method in _METHODS else "other"  # bounded label values
     REQUEST_SECONDS.labels(view, method, str(status)).observe(seconds)

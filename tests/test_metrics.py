@@ -12,7 +12,8 @@ from alerts.models import Alert, AlertStatus
 from ingest.models import IntakeEvent
 from issues.models import Issue
 from ops import metrics
-from tests.live import Gunicorn, http
+from tests.conftest import dsn_for
+from tests.live import Gunicorn, http, send_with_sentry_sdk
 
 TOKEN = "metrics-test-token"
 AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
@@ -160,7 +161,7 @@ def test_request_latency_is_recorded_by_view(client, db):
 
 @pytest.fixture(scope="module")
 def metrics_server(django_db_setup, django_db_blocker):
-    server = Gunicorn(workers=2, METRICS_TOKEN=TOKEN)
+    server = Gunicorn(workers=2, METRICS_TOKEN=TOKEN, INGEST_MAX_EVENT_BYTES="4000")
     yield server
     server.stop()
 
@@ -182,3 +183,70 @@ def test_latency_from_every_gunicorn_worker_adds_up_in_one_scrape(transactional_
     # Any worker may answer the scrape; it must count what both workers served.
     assert live_scrape(metrics_server)[key] - before == 20
     assert live_scrape(metrics_server)[key] - before == 20
+
+
+@pytest.mark.live
+def test_live_ingest_moves_the_accepted_and_rejected_counters(
+    transactional_db, metrics_server, project
+):
+    url = metrics_server.url
+    key = project.keys.first().public_key
+    before = live_scrape(metrics_server)
+
+    send_with_sentry_sdk(dsn_for(project, url), "counted")
+    envelope = f"{url}/api/{project.pk}/envelope/"
+    wrong_key = {"X-Sentry-Auth": "Sentry sentry_key=" + "0" * 32}
+    assert http(envelope, "POST", wrong_key, b"{}\n")[0] == 401
+    auth = {"X-Sentry-Auth": f"Sentry sentry_key={key}"}
+    big = b'{}\n{"type":"event","length":5000}\n' + b"x" * 5000 + b"\n"
+    assert http(envelope, "POST", auth, big)[0] == 413
+    assert http(envelope, "POST", auth, b'{}\n{"type":"event"}\nnot json\n')[0] == 400
+
+    after = live_scrape(metrics_server)
+    reason = 'bugtrack_events_rejected_total{reason="%s"}'
+    assert after["bugtrack_events_accepted_total"] - before["bugtrack_events_accepted_total"] == 1
+    for name in ("auth", "size", "malformed"):
+        assert after[reason % name] - before[reason % name] == 1, name
+    assert after[reason % "rate_limit"] == before[reason % "rate_limit"]
+    assert after["bugtrack_intake_queue_depth"] == 1  # no worker here: it waits in the queue
+    view = (
+        'bugtrack_request_duration_seconds_count{method="POST",status="401",view="ingest:envelope"}'
+    )
+    assert after[view] - before.get(view, 0) == 1
+
+
+def test_a_real_digest_batch_records_its_size_and_the_issues_it_created(
+    client, transactional_db, project
+):  # transactional: new issues are counted on commit
+    from issues.digest import digest_batch
+    from tests.digest_factories import intake, python_error
+
+    before = scrape(client)
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="two", context_line="other()"))
+    assert digest_batch() == 3
+    after = scrape(client)
+    assert (
+        after["bugtrack_digest_batch_size_count"] - before["bugtrack_digest_batch_size_count"] == 1
+    )
+    assert after["bugtrack_digest_batch_size_sum"] - before["bugtrack_digest_batch_size_sum"] == 3
+    created = after["bugtrack_issues_created_total"] - before["bugtrack_issues_created_total"]
+    assert created == Issue.objects.filter(project=project).count() == 2
+
+
+def test_a_real_sender_step_counts_sent_and_retried_deliveries(client, project, smtp_server):
+    from alerts.sender import send_due_alerts
+    from tests.alert_factories import new_issue_with_alert
+
+    before = scrape(client)
+    new_issue_with_alert(project, title="ValueError: counted")
+    assert send_due_alerts().sent == 2  # owner and member
+    smtp_server.stop()  # SMTP goes away: the next alert's deliveries are retried later
+    new_issue_with_alert(project, title="ValueError: retried")
+    assert send_due_alerts().retried == 2
+    after = scrape(client)
+    alerts = 'bugtrack_alerts_total{outcome="%s"}'
+    assert after[alerts % "sent"] - before[alerts % "sent"] == 2
+    assert after[alerts % "retried"] - before[alerts % "retried"] == 2
+    assert after['bugtrack_alert_outbox{status="sending"}'] == 1
