@@ -81,7 +81,6 @@ def _mark_sent(row: AlertDelivery, token: str) -> None:
     AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), claimed_until=None, claim_token=""
     )
-    metrics.alert_sent()
 
 
 def _still_wanted(row: AlertDelivery, wanted: dict[int, set[int]]) -> bool:
@@ -112,7 +111,6 @@ def _retry_later(row: AlertDelivery, token: str, now: datetime, error: str) -> N
         claim_token="",
     )
     Alert.objects.filter(id=row.alert_id).update(last_error=f"{row.email}: {error}")
-    metrics.alert_retried()
 
 
 def _describe(exc: BaseException) -> str:
@@ -189,7 +187,6 @@ def expire_old(now: datetime) -> int:
             status=DeliveryStatus.FAILED, last_error=error, claimed_until=None, claim_token=""
         ):
             failed += 1
-            metrics.alert_failed()
     failed += Alert.objects.filter(
         status=AlertStatus.PENDING, created_at__lt=cutoff, next_attempt_at__isnull=True
     ).update(
