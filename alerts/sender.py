@@ -26,6 +26,7 @@ from alerts.emails import RenderedEmail, render_alert
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
 from ops import metrics
+from projects.models import Membership
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,24 @@ def _mark_sent(row: AlertDelivery, token: str) -> None:
     )
 
 
+def _still_wanted(row: AlertDelivery, wanted: dict[int, set[int]]) -> bool:
+    """Whoever left the project or turned its alerts off since fan-out gets nothing."""
+    project_id = row.alert.project_id
+    if project_id not in wanted:
+        wanted[project_id] = set(
+            Membership.objects.filter(
+                project_id=project_id, send_alerts=True, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+    return row.user_id in wanted[project_id]
+
+
+def _skip(row: AlertDelivery, token: str) -> None:
+    AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
+        status=DeliveryStatus.SKIPPED, claimed_until=None, claim_token=""
+    )
+
+
 def _retry_later(row: AlertDelivery, token: str, now: datetime, error: str) -> None:
     attempts = row.attempts + 1
     AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
@@ -109,6 +128,7 @@ def _smtp_down(
 def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
     started = time.monotonic()
     rendered: dict[int, RenderedEmail] = {}
+    wanted: dict[int, set[int]] = {}
     backend = get_connection(fail_silently=False)
     try:
         try:
@@ -123,6 +143,9 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
                     id__in=[r.id for r in rows[index:]], claim_token=token
                 ).update(claimed_until=None, claim_token="")
                 return
+            if not _still_wanted(row, wanted):
+                _skip(row, token)
+                continue
             try:
                 if row.alert_id not in rendered:
                     rendered[row.alert_id] = render_alert(row.alert)

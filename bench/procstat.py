@@ -103,8 +103,9 @@ class CpuTracker:
         self.sample(pids)
         self.started = True
 
-    def seconds(self) -> float:
-        return sum(self.latest[pid] - self.baseline[pid] for pid in self.latest)
+    def seconds(self, only: set[int] | None = None) -> float:
+        pids = self.latest if only is None else [p for p in self.latest if p in only]
+        return sum(self.latest[pid] - self.baseline[pid] for pid in pids)
 
     def max_peak_rss(self) -> int:
         return max(self.peak_rss.values(), default=0)

@@ -55,8 +55,13 @@ class Sampler(threading.Thread):
             self.sample()
 
 
+WEB_PIDS: set[int] = set()  # every gunicorn process seen (master and workers, incl. recycled)
+
+
 def app_pids(layout: Layout) -> list[int]:
-    return [pid for root in layout.roots for pid in procstat.descendants(root)]
+    web = procstat.descendants(layout.gunicorn.pid)
+    WEB_PIDS.update(web)
+    return web + [pid for w in layout.workers for pid in procstat.descendants(w.pid)]
 
 
 def pg_aux_pids() -> list[int]:
@@ -100,6 +105,7 @@ def wait_digested(sampler: Sampler, expected: int, stall_s: float, poll_s: float
 
 
 def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, Any]:
+    WEB_PIDS.clear()
     db = open_database(args.db, args.pg_url, workdir)
     db.recreate()
     port = free_port()
@@ -210,11 +216,19 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
         "cpu": {
             "app_s": round(app.seconds(), 2),
             "app_s_per_1000_events": round(app.seconds() / thousand, 3),
+            "web_s_per_1000_events": round(app.seconds(WEB_PIDS) / thousand, 3),
+            "background_s_per_1000_events": round(
+                (app.seconds() - app.seconds(WEB_PIDS)) / thousand, 3
+            ),
             "pg_backends_s": round(pg.seconds(), 2),
             "pg_backends_s_per_1000_events": round(pg.seconds() / thousand, 3),
             "pg_aux_s_shared": round(aux.seconds(), 2),
             "k6_s": round(k6_cpu, 2),
             "app_processes": len(app.latest),
+            "per_process_s": {
+                f"{pid} {names.get(pid, '')}": round(app.latest[pid] - app.baseline[pid], 2)
+                for pid in app.latest
+            },
             "pg_backends": len(pg.latest),
         },
         "memory": {
@@ -252,7 +266,8 @@ def show(result: dict[str, Any]) -> str:
             ("drain after load", f"{dig['drain_after_load_s']} s"),
             ("queue max / at load end", f"{dig['queue_max']} / {dig['queue_at_load_end']}"),
             ("ingest ms p50/p95/p99", f"{lat.get('p50')} / {lat.get('p95')} / {lat.get('p99')}"),
-            ("CPU-s/1000 web+worker", cpu["app_s_per_1000_events"]),
+            ("CPU-s/1000 web+worker", f"{cpu['app_s_per_1000_events']} (web "
+             f"{cpu['web_s_per_1000_events']}, background {cpu['background_s_per_1000_events']})"),
             ("CPU-s/1000 PG backends", cpu["pg_backends_s_per_1000_events"]),
             ("peak RSS max / sum", f"{report.mb(mem['peak_rss_max_bytes'])} / "
                                    f"{report.mb(mem['peak_rss_sum_bytes'])}"),

@@ -24,6 +24,7 @@ def free_port() -> int:
 
 
 def server_env(database_url: str, base_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -38,6 +39,8 @@ def server_env(database_url: str, base_url: str, data_dir: Path, **extra: str) -
         # nor retention (which would delete events while we count them).
         INGEST_EVENTS_PER_MINUTE="100000000",
         RETENTION_MAX_EVENTS="100000000",
+        # One metrics directory for gunicorn and the background commands, as `serve` does.
+        PROMETHEUS_MULTIPROC_DIR=str(data_dir / "metrics"),
     )
     env.update(extra)
     return env
@@ -70,8 +73,21 @@ def wait_for_port(port: int, procs: list[subprocess.Popen], timeout: float = 30)
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def background_commands(digest_workers: int) -> list[list[str]]:
+    """What `manage.py serve` starts beside gunicorn, with the digest worker repeated."""
+    try:
+        from bugtrack.management.commands.serve import BACKGROUND_COMMANDS
+    except ImportError:
+        BACKGROUND_COMMANDS = [["worker"]]
+    commands = []
+    for command in BACKGROUND_COMMANDS:
+        commands += [command] * (digest_workers if command == ["worker"] else 1)
+    return commands
+
+
 class Layout:
-    """gunicorn (bugtrack/gunicorn.conf.py) + `manage.py worker` x digest_workers."""
+    """gunicorn (bugtrack/gunicorn.conf.py) + the background commands of `manage.py serve`
+    (the digest `worker` x digest_workers, `sendalerts`, ...)."""
 
     def __init__(self, env: dict[str, str], port: int, digest_workers: int, log_dir: Path) -> None:
         self.port = port
@@ -85,12 +101,12 @@ class Layout:
             cwd=ROOT, env=env, stdout=self._logs[0], stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.workers = []
-        for n in range(digest_workers):
-            log = open(log_dir / f"worker-{n}.log", "ab")  # noqa: SIM115
+        for n, command in enumerate(background_commands(digest_workers)):
+            log = open(log_dir / f"{command[0]}-{n}.log", "ab")  # noqa: SIM115
             self._logs.append(log)
             self.workers.append(
                 subprocess.Popen(
-                    [sys.executable, str(ROOT / "manage.py"), "worker"],
+                    [sys.executable, str(ROOT / "manage.py"), *command],
                     cwd=ROOT,
                     env=env,
                     stdout=log,

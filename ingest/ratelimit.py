@@ -4,6 +4,7 @@ The per-minute count lives in one `RateCounter` row per project and minute, bump
 upsert inside the request's only write transaction, so every gunicorn process on every
 machine shares it exactly. Once a project is over, this process remembers that until the
 minute ends and answers 429 without touching the database.
+Requests without events (client reports) are never limited per project.
 The queue depth is counted at most once per DEPTH_CACHE_SECONDS per process.
 """
 
@@ -36,10 +37,8 @@ def _project_limited(now: float) -> RateLimited:
     return RateLimited("project rate limit exceeded", seconds_left_in_minute(now), scope="project")
 
 
-def check_before_reading(project_id: int, now: float) -> None:
-    """Cheap checks done before the body is read: both are answered from memory."""
-    if _over_limit.get(project_id) == current_minute(now):
-        raise _project_limited(now)
+def check_queue(now: float) -> None:
+    """Shed load before reading the body when the digest is far behind."""
     if queue_depth(now) >= settings.INGEST_MAX_QUEUE_DEPTH:
         raise RateLimited(
             "intake queue is full, try again later", QUEUE_FULL_RETRY_AFTER, scope="organization"
@@ -57,6 +56,15 @@ def queue_depth(now: float) -> int:
 
 def note_queued(n: int) -> None:
     _depth["value"] += n
+
+
+def check_project(project_id: int, now: float) -> None:
+    """An event for a project already over its limit this minute: 429 from memory.
+
+    Checked only for events, so that client reports still get through while limited.
+    """
+    if _over_limit.get(project_id) == current_minute(now):
+        raise _project_limited(now)
 
 
 def count_event(project_id: int, limit: int, now: float) -> None:

@@ -99,7 +99,7 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
 
 def _admit(key: str | None, project_id: int, now: float) -> KeyInfo:
     info = authenticate(key, project_id)
-    ratelimit.check_before_reading(project_id, now)
+    ratelimit.check_queue(now)
     return info
 
 

@@ -7,11 +7,14 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
 from alerts.sender import LEASE, claim_deliveries, send_due_alerts
+from issues.digest import digest_batch
 from issues.lifecycle import resolve
+from issues.models import Issue
 from projects.models import Membership, Role, UserSettings
 from projects.services import add_member
 from tests.alert_factories import new_issue_with_alert
 from tests.conftest import make_user
+from tests.digest_factories import intake, python_error
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +68,23 @@ def test_opted_out_members_and_members_without_email_get_nothing(project, member
     send_due_alerts()
 
     assert recipients(smtp_server.messages) == ["owner@example.com"]
+
+
+def test_a_member_who_leaves_before_the_email_goes_out_gets_nothing(project, member, smtp_server):
+    smtp_server.stop()
+    _, alert = new_issue_with_alert(project)
+    now = timezone.now()
+    send_due_alerts(now)  # fanned out to both, SMTP down
+    Membership.objects.filter(user=member).delete()
+
+    smtp_server.start()
+    send_due_alerts(now + timedelta(hours=1))
+
+    assert recipients(smtp_server.messages) == ["owner@example.com"]
+    skipped = AlertDelivery.objects.get(alert=alert, email="member@example.com")
+    assert skipped.status == DeliveryStatus.SKIPPED
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.SENT
 
 
 def test_an_alert_without_recipients_is_marked_sent_with_a_note(project, smtp_server):
@@ -130,14 +150,22 @@ def test_a_rejected_recipient_is_retried_alone_and_fails_after_a_day(project, sm
     assert recipients(smtp_server.messages) == ["owner@example.com"]
 
 
+def new_issues_through_the_digest(project, count: int, first: int = 0) -> int:
+    """`count` events of distinct bugs, queued as ingest does and digested in one batch."""
+    for i in range(first, first + count):
+        intake(project, python_error(function=f"handler_{i}", value=f"Error {i}"))
+    return digest_batch(batch_size=count)
+
+
 def test_an_outage_delays_but_never_loses_or_doubles_alerts(project, smtp_server, settings):
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 50
     smtp_server.stop()
     now = timezone.now()
-    for i in range(20):
-        # The outbox keeps filling while SMTP is down: writing alerts never touches SMTP.
-        new_issue_with_alert(project, title=f"Error {i}", created_at=now)
+    for batch in range(4):
+        # The digest never waits on SMTP: each batch commits its issues and alerts.
+        assert new_issues_through_the_digest(project, 5, first=batch * 5) == 5
         send_due_alerts(now)
+    assert Issue.objects.count() == 20 and Alert.objects.count() == 20
     assert smtp_server.messages == []
 
     smtp_server.start()
@@ -145,7 +173,7 @@ def test_an_outage_delays_but_never_loses_or_doubles_alerts(project, smtp_server
     for _ in range(5):
         send_due_alerts(later)
 
-    by_subject = {}
+    by_subject: dict[str, list[str]] = {}
     for message in smtp_server.messages:
         by_subject.setdefault(message["Subject"], []).append(message["To"])
     assert len(by_subject) == 20
@@ -196,8 +224,7 @@ def test_a_flood_sends_at_most_the_limit_plus_one_summary(project, member, smtp_
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 5
     Membership.objects.filter(user=member).update(send_alerts=False)
     now = timezone.now()
-    for i in range(500):
-        new_issue_with_alert(project, title=f"Error {i}", created_at=now)
+    assert new_issues_through_the_digest(project, 500) == 500
 
     send_due_alerts(now)
     send_due_alerts(now + timedelta(minutes=1))

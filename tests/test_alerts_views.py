@@ -118,3 +118,11 @@ def test_staff_see_failed_alerts_across_projects(client, project, owner):
 def test_non_staff_get_404_for_the_failed_alerts_page(client, owner):
     client.force_login(owner)
     assert client.get(reverse("alerts:failed")).status_code == 404
+
+
+def test_only_admins_see_the_test_email_button(client, project, owner, member):
+    button = reverse("alerts:send_test_email", args=[project.slug])
+    client.force_login(owner)
+    assert button in client.get(alerts_url(project)).content.decode()
+    client.force_login(member)
+    assert button not in client.get(alerts_url(project)).content.decode()

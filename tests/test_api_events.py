@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from api.serializers import event_json
 from projects.services import create_project
-from tests.api_factories import (  # noqa: F401
+from tests.api_factories import (
     PYTHON_EVENT,
     auth,
-    fast_passwords,
     make_event,
     make_issue,
     token_for,

@@ -122,6 +122,8 @@ def test_sign_in_send_an_event_find_open_expand_and_resolve_it(browser, live_ser
         pytest.skip(
             "issues.digest (the Digest issue) is not merged yet; the worker is a placeholder"
         )
+    owner.is_staff = True  # creating projects is for installation admins
+    owner.save(update_fields=["is_staff"])
     page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
     project = create_project_as(page, owner, "Shop")
     worker = start_command("worker", base_url=live_server_url)

@@ -13,6 +13,7 @@ from tests.issue_factories import make_bucket, make_event, make_history, make_is
 
 pytestmark = pytest.mark.django_db
 
+
 PAYLOAD = {
     "level": "error",
     "platform": "python",
