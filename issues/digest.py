@@ -21,7 +21,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertKind, AlertStatus
 from ingest.models import IntakeEvent
 from issues import grouping, lifecycle, normalize, payload, summary
-from issues.counters import insert_new, upsert_add
+from issues.counters import insert_new, update_fields, upsert_add
 from issues.models import (
     Event,
     HistoryKind,
@@ -307,7 +307,8 @@ def _update_issues(
                     status=AlertStatus.PENDING,
                 )
             )
-    Issue.objects.bulk_update(
+    update_fields(
+        Issue,
         [issues[k] for k in sorted(by_key)],
         ["event_count", "first_seen", "last_seen", "first_release", "last_release",
          "environments", "status", "resolved_in_release", "ignore_until", "ignore_until_count"],
