@@ -3,7 +3,8 @@
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ingest import ratelimit
@@ -58,6 +59,38 @@ def test_projects_are_counted_separately():
     count(1, 1, T0)
     count(2, 1, T0)
     assert RateCounter.objects.count() == 2
+
+
+def counter_writes(fn) -> int:
+    """How many statements touched the counter table while running fn."""
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return sum("ratecounter" in q["sql"] for q in queries.captured_queries)
+
+
+def test_far_from_the_limit_events_are_added_to_the_database_once_a_second():
+    count(1, 1000, T0)
+    assert counter_writes(lambda: [count(1, 1000, T0 + 0.05 * i) for i in range(10)]) == 0
+    assert counter_writes(lambda: count(1, 1000, T0 + 1.5)) == 1
+    assert RateCounter.objects.get().events == 12
+
+
+def test_near_the_limit_every_event_is_written_through():
+    count(1, 10, T0)  # the first event of a minute always reads the shared count
+    for i in range(6):
+        count(1, 10, T0 + 0.01 * i)  # estimates 2..7: below 80 %, kept in memory
+    for i in range(3):
+        assert counter_writes(lambda i=i: count(1, 10, T0 + 0.1 + 0.01 * i)) == 1  # 8, 9, 10
+    assert RateCounter.objects.get().events == 10
+    with pytest.raises(RateLimited):
+        count(1, 10, T0 + 0.2)
+
+
+def test_another_process_s_events_count_against_the_limit():
+    count(1, 10, T0)
+    RateCounter.objects.filter(project_id=1).update(events=10)  # nine more, elsewhere
+    with pytest.raises(RateLimited):
+        count(1, 10, T0 + 2)  # the next write-through reads 10 + 1
 
 
 @pytest.mark.parametrize("offset,expected", [(0.0, 60), (0.5, 60), (59.2, 1), (59.99, 1), (30, 30)])
