@@ -2,9 +2,9 @@
 
 The per-minute count lives in one `RateCounter` row per project and minute, shared by every
 gunicorn process on every machine. Each process adds its events to that row inside the
-request's only write transaction: every event once the count nears the limit (so the limit
-is exact), otherwise batched at most once a second (so a busy project's requests don't queue
-on one row lock through each commit). Once a project is over, this process remembers that
+request's only write transaction: every event for small limits or once the count nears the
+limit, otherwise batched at most once a second (so a busy project's requests don't queue on
+one row lock through each commit). Once a project is over, this process remembers that
 until the minute ends and refuses its events from memory. Requests without events (client
 reports) are never limited per project. The queue depth is counted at most once per
 DEPTH_CACHE_SECONDS per process.
@@ -21,6 +21,7 @@ from ingest.models import IntakeEvent, RateCounter
 
 FLUSH_SECONDS = 1.0
 NEAR_LIMIT = 0.8  # from this share of the limit on, every event is counted in the database
+BATCH_MIN_LIMIT = 600  # smaller limits are always written through, so they are exact
 DEPTH_CACHE_SECONDS = 1.0
 QUEUE_FULL_RETRY_AFTER = 10
 KEEP_MINUTES = 2
@@ -88,9 +89,10 @@ _windows: dict[int, _Window] = {}
 def count_event(project_id: int, limit: int, now: float) -> None:
     """Count one event; must run inside the write transaction (which rolls back on 429).
 
-    Far from the limit, events are counted in memory and added to the shared row at most
-    once per FLUSH_SECONDS, so busy projects don't serialize on one row lock. Near the limit
-    every event goes through the row, so the limit itself is exact across processes.
+    Far below a large limit, events are counted in memory and added to the shared row at
+    most once per FLUSH_SECONDS, so busy projects don't serialize on one row lock; other
+    processes' unflushed events (at most a second's worth) can then overshoot the limit a
+    little. Small limits and counts near the limit go through the row on every event.
     """
     minute = current_minute(now)
     window = _windows.get(project_id)
@@ -100,7 +102,11 @@ def count_event(project_id: int, limit: int, now: float) -> None:
     if estimate > limit:
         _over_limit[project_id] = minute
         raise _project_limited(now)
-    if now - window.flushed_at < FLUSH_SECONDS and estimate < limit * NEAR_LIMIT:
+    if (
+        limit >= BATCH_MIN_LIMIT
+        and now - window.flushed_at < FLUSH_SECONDS
+        and estimate < limit * NEAR_LIMIT
+    ):
         window.pending += 1
         return
     total = _add(project_id, minute, window.pending + 1)
