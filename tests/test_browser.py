@@ -196,6 +196,7 @@ def test_issue_pages_work_in_chromium_under_the_csp(browser, live_server_url, ow
         page.get_by_role("button", name="Ignore").click()
     expect(page.locator("table.issues tbody tr")).to_have_count(3)
     assert Issue.objects.filter(status=IssueStatus.IGNORED).count() == 1
+    expect(page.locator("#messages")).to_contain_text("Ignored 1 issue(s).")
     page.locator(".js-select-all").check()
     assert page.locator("input[name=issue]:checked").count() == 3
     page.locator(".js-select-all").uncheck()
