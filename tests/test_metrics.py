@@ -250,3 +250,12 @@ def test_a_real_sender_step_counts_sent_and_retried_deliveries(client, project, 
     assert after[alerts % "sent"] - before[alerts % "sent"] == 2
     assert after[alerts % "retried"] - before[alerts % "retried"] == 2
     assert after['bugtrack_alert_outbox{status="sending"}'] == 1
+
+
+def test_static_files_and_unknown_paths_get_bounded_view_labels(client, db):
+    client.get("/static/css/app.css")
+    client.get("/no/such/path/")
+    samples = scrape(client)
+    assert any('view="static"' in name for name in samples)
+    assert any('view="unmatched"' in name for name in samples)
+    assert not any("no/such/path" in name for name in samples)
