@@ -26,11 +26,6 @@ from tests.smtp import SmtpServer
 TEMPLATES = Path(django_settings.BASE_DIR) / "templates" / "alerts" / "email"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def assert_bodies_use(name: str, context: dict) -> None:
     for body in ("body.txt", "body.html"):
         source = (TEMPLATES / name / body).read_text()
