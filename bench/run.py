@@ -296,7 +296,8 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", nargs="?", choices=["ingest", "ui"], default="ingest")
+    parser.add_argument("mode", nargs="?", choices=["ingest", "ui", "table"], default="ingest")
+    parser.add_argument("files", nargs="*", type=Path, help="table: result files to show")
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="dropped and recreated!")
     parser.add_argument("--vus", default="4,16,48", help="comma-separated concurrency levels")
@@ -322,6 +323,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     args.env = parse_env(args.env)
 
+    if args.mode == "table":
+        import json
+
+        print(report.markdown([json.loads(f.read_text()) for f in args.files]))
+        return []
     if args.mode == "ui":
         from bench.ui import ui_benchmark
 
