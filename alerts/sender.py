@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.db import close_old_connections, transaction
 from django.db.models import Max, Q
@@ -36,6 +37,7 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
 CLAIM_BATCH = 10
 MAX_BATCHES_PER_STEP = 50
+PRUNE_EVERY = 600.0  # seconds
 # Errors about one message; anything else (refused, timeout, disconnect) means SMTP is down.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -181,9 +183,10 @@ def expire_old(now: datetime) -> int:
     failed = 0
     for row in stale.only("id", "alert_id", "attempts", "last_error")[:1000]:
         error = f"Gave up after a day and {row.attempts} attempt(s). {row.last_error}".strip()
-        failed += AlertDelivery.objects.filter(id=row.id, status=DeliveryStatus.PENDING).update(
+        if AlertDelivery.objects.filter(id=row.id, status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.FAILED, last_error=error, claimed_until=None, claim_token=""
-        )
+        ):
+            failed += 1
     failed += Alert.objects.filter(
         status=AlertStatus.PENDING, created_at__lt=cutoff, next_attempt_at__isnull=True
     ).update(
@@ -215,7 +218,9 @@ def settle_alerts() -> int:
     return settled
 
 
-def send_due_alerts(now: datetime | None = None) -> StepResult:
+def send_due_alerts(
+    now: datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> StepResult:
     """One bounded step of the sender; `now` is a parameter so tests can move time."""
     now = now or timezone.now()
     result = StepResult()
@@ -227,19 +232,33 @@ def send_due_alerts(now: datetime | None = None) -> StepResult:
         if not rows:
             break
         _send_batch(rows, token, now, result)
-        if result.smtp_down:
+        if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
             break
     settle_alerts()
     metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
     return result
 
 
+def prune_old(now: datetime) -> int:
+    """Forget alerts older than the event retention (their issues' events are gone by then)."""
+    cutoff = now - timedelta(days=settings.RETENTION_MAX_DAYS)
+    old = Alert.objects.filter(created_at__lt=cutoff).exclude(
+        status__in=[AlertStatus.PENDING, AlertStatus.SENDING]
+    )
+    ids = list(old.values_list("id", flat=True)[:1000])
+    return Alert.objects.filter(id__in=ids).delete()[1].get("alerts.Alert", 0) if ids else 0
+
+
 def run(interval: float = 2.0, should_stop: Callable[[], bool] = lambda: False) -> None:
     """The sender loop: a step, then a pause; errors are logged and the loop carries on."""
+    next_prune = 0.0
     while not should_stop():
         close_old_connections()
         try:
-            result = send_due_alerts()
+            if time.monotonic() >= next_prune:
+                prune_old(timezone.now())
+                next_prune = time.monotonic() + PRUNE_EVERY
+            result = send_due_alerts(should_stop=should_stop)
             if result.sent or result.held or result.retried or result.failed:
                 log.info("sendalerts: %s", result)
         except Exception:

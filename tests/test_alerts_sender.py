@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
-from alerts.sender import LEASE, claim_deliveries, send_due_alerts
+from alerts.sender import LEASE, claim_deliveries, prune_old, send_due_alerts
 from issues.digest import digest_batch
 from issues.lifecycle import resolve
 from issues.models import Issue
@@ -17,11 +17,6 @@ from tests.conftest import make_user
 from tests.digest_factories import intake, python_error
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def recipients(messages) -> list[str]:
@@ -263,3 +258,27 @@ def test_several_members_sharing_an_address_get_one_email(project, smtp_server):
     new_issue_with_alert(project)
     send_due_alerts()
     assert len(smtp_server.messages) == 2
+
+
+def test_alerts_older_than_the_retention_are_pruned_but_pending_ones_stay(project, settings):
+    settings.RETENTION_MAX_DAYS = 30
+    long_ago = timezone.now() - timedelta(days=31)
+    _, old_sent = new_issue_with_alert(project, title="Old", created_at=long_ago)
+    _, old_pending = new_issue_with_alert(project, title="Old pending", created_at=long_ago)
+    _, recent = new_issue_with_alert(project, title="Recent")
+    Alert.objects.filter(pk__in=[old_sent.pk, recent.pk]).update(status=AlertStatus.SENT)
+
+    assert prune_old(timezone.now()) == 1
+    assert set(Alert.objects.values_list("pk", flat=True)) == {old_pending.pk, recent.pk}
+
+
+def test_deliveries_move_the_ops_metrics(project, smtp_server):
+    from prometheus_client import REGISTRY
+
+    def sent() -> float:
+        return REGISTRY.get_sample_value("bugtrack_alerts_total", {"outcome": "sent"}) or 0.0
+
+    before = sent()
+    new_issue_with_alert(project)
+    send_due_alerts()
+    assert sent() - before == 2
