@@ -22,7 +22,10 @@ from projects.models import Membership, Project, Role, UserSettings
 
 
 def user_settings(request: HttpRequest) -> HttpResponse:
-    prefs, _ = UserSettings.objects.get_or_create(user=request.user)
+    # Saved only when the form is; a GET writes nothing.
+    prefs = UserSettings.objects.filter(user=request.user).first() or UserSettings(
+        user=request.user
+    )
     memberships = Membership.objects.filter(user=request.user).select_related("project")
     memberships = memberships.order_by("project__name")
     data = request.POST if request.method == "POST" else None

@@ -66,6 +66,8 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # The recipient left the project or turned alerts off before it went out.
+    SKIPPED = "skipped", "Skipped"
 
 
 class AlertDelivery(models.Model):

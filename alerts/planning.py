@@ -116,7 +116,7 @@ def plan_project(project_id: int, now: datetime) -> PlanResult:
         .count()
     )
     quota = settings.ALERTS_MAX_PER_PROJECT_PER_HOUR - used
-    summary: Alert | None = None
+    held: list[int] = []
     for alert in due:
         if alert.kind == AlertKind.SUMMARY:
             _admit(alert, recipients, now)
@@ -125,12 +125,13 @@ def plan_project(project_id: int, now: datetime) -> PlanResult:
             quota -= 1
             result.admitted += 1
         else:
-            summary = summary or _open_summary(project_id, now)
-            alert.status = AlertStatus.HELD
-            alert.decided_at = now
-            alert.summary = summary
-            alert.save(update_fields=["status", "decided_at", "summary"])
-            result.held += 1
+            held.append(alert.pk)
+    if held:
+        # One statement however big the flood: the planner's lock is held only briefly.
+        Alert.objects.filter(pk__in=held).update(
+            status=AlertStatus.HELD, decided_at=now, summary=_open_summary(project_id, now)
+        )
+        result.held = len(held)
     return result
 
 

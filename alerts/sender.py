@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.db import close_old_connections, transaction
 from django.db.models import Max, Q
@@ -25,6 +26,8 @@ from django.utils import timezone
 from alerts.emails import RenderedEmail, render_alert
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
+from ops import metrics
+from projects.models import Membership
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
 CLAIM_BATCH = 10
 MAX_BATCHES_PER_STEP = 50
+PRUNE_EVERY = 600.0  # seconds
 # Errors about one message; anything else (refused, timeout, disconnect) means SMTP is down.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -79,6 +83,24 @@ def _mark_sent(row: AlertDelivery, token: str) -> None:
     )
 
 
+def _still_wanted(row: AlertDelivery, wanted: dict[int, set[int]]) -> bool:
+    """Whoever left the project or turned its alerts off since fan-out gets nothing."""
+    project_id = row.alert.project_id
+    if project_id not in wanted:
+        wanted[project_id] = set(
+            Membership.objects.filter(
+                project_id=project_id, send_alerts=True, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+    return row.user_id in wanted[project_id]
+
+
+def _skip(row: AlertDelivery, token: str) -> None:
+    AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
+        status=DeliveryStatus.SKIPPED, claimed_until=None, claim_token=""
+    )
+
+
 def _retry_later(row: AlertDelivery, token: str, now: datetime, error: str) -> None:
     attempts = row.attempts + 1
     AlertDelivery.objects.filter(id=row.id, claim_token=token).update(
@@ -108,6 +130,7 @@ def _smtp_down(
 def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
     started = time.monotonic()
     rendered: dict[int, RenderedEmail] = {}
+    wanted: dict[int, set[int]] = {}
     backend = get_connection(fail_silently=False)
     try:
         try:
@@ -122,6 +145,9 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
                     id__in=[r.id for r in rows[index:]], claim_token=token
                 ).update(claimed_until=None, claim_token="")
                 return
+            if not _still_wanted(row, wanted):
+                _skip(row, token)
+                continue
             try:
                 if row.alert_id not in rendered:
                     rendered[row.alert_id] = render_alert(row.alert)
@@ -157,9 +183,10 @@ def expire_old(now: datetime) -> int:
     failed = 0
     for row in stale.only("id", "alert_id", "attempts", "last_error")[:1000]:
         error = f"Gave up after a day and {row.attempts} attempt(s). {row.last_error}".strip()
-        failed += AlertDelivery.objects.filter(id=row.id, status=DeliveryStatus.PENDING).update(
+        if AlertDelivery.objects.filter(id=row.id, status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.FAILED, last_error=error, claimed_until=None, claim_token=""
-        )
+        ):
+            failed += 1
     failed += Alert.objects.filter(
         status=AlertStatus.PENDING, created_at__lt=cutoff, next_attempt_at__isnull=True
     ).update(
@@ -191,7 +218,9 @@ def settle_alerts() -> int:
     return settled
 
 
-def send_due_alerts(now: datetime | None = None) -> StepResult:
+def send_due_alerts(
+    now: datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> StepResult:
     """One bounded step of the sender; `now` is a parameter so tests can move time."""
     now = now or timezone.now()
     result = StepResult()
@@ -203,18 +232,33 @@ def send_due_alerts(now: datetime | None = None) -> StepResult:
         if not rows:
             break
         _send_batch(rows, token, now, result)
-        if result.smtp_down:
+        if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
             break
     settle_alerts()
+    metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
     return result
+
+
+def prune_old(now: datetime) -> int:
+    """Forget alerts older than the event retention (their issues' events are gone by then)."""
+    cutoff = now - timedelta(days=settings.RETENTION_MAX_DAYS)
+    old = Alert.objects.filter(created_at__lt=cutoff).exclude(
+        status__in=[AlertStatus.PENDING, AlertStatus.SENDING]
+    )
+    ids = list(old.values_list("id", flat=True)[:1000])
+    return Alert.objects.filter(id__in=ids).delete()[1].get("alerts.Alert", 0) if ids else 0
 
 
 def run(interval: float = 2.0, should_stop: Callable[[], bool] = lambda: False) -> None:
     """The sender loop: a step, then a pause; errors are logged and the loop carries on."""
+    next_prune = 0.0
     while not should_stop():
         close_old_connections()
         try:
-            result = send_due_alerts()
+            if time.monotonic() >= next_prune:
+                prune_old(timezone.now())
+                next_prune = time.monotonic() + PRUNE_EVERY
+            result = send_due_alerts(should_stop=should_stop)
             if result.sent or result.held or result.retried or result.failed:
                 log.info("sendalerts: %s", result)
         except Exception:

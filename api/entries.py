@@ -49,7 +49,7 @@ def iso(value: Any) -> str | None:
             return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
         except (OverflowError, OSError, ValueError):
             return None
-    return as_str(value)
+    return value if isinstance(value, str) else None
 
 
 def pairs(value: Any) -> list[list[str | None]]:
@@ -62,7 +62,15 @@ def pairs(value: Any) -> list[list[str | None]]:
         items = parse_qsl(value.lstrip("?"), keep_blank_values=True)
     else:
         items = []
-    return [[as_str(k), as_str(v)] for k, v in items if as_str(k) is not None]
+    return [[as_str(k), _joined(v)] for k, v in items if as_str(k) is not None]
+
+
+def _joined(value: Any) -> str | None:
+    """A repeated header sent as a list (.NET does) reads as HTTP folds it: comma-separated."""
+    if isinstance(value, list):
+        parts = [as_str(v) for v in value]
+        return ", ".join(p for p in parts if p is not None)
+    return as_str(value)
 
 
 def cookie_pairs(value: Any) -> list[list[str | None]]:

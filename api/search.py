@@ -134,9 +134,20 @@ def apply(qs: QuerySet[Issue], search: Search, prefix: str) -> QuerySet[Issue]:
 
 
 def filter_issues(
-    qs: QuerySet[Issue], query: str, period: timedelta | None, prefix: str
+    qs: QuerySet[Issue],
+    query: str,
+    period: timedelta | None,
+    prefix: str,
+    environments: list[str] | None = None,
 ) -> QuerySet[Issue]:
-    qs = apply(qs, parse(query), prefix)
+    """`environments` is Sentry's separate, repeatable `environment` parameter: any of them."""
+    search = parse(query)
+    if environments:
+        either = Q()
+        for name in environments[:MAX_TERMS]:
+            either |= _environment_q(name)
+        search.filters.append(either)
+    qs = apply(qs, search, prefix)
     if period is not None:
         qs = qs.filter(last_seen__gte=timezone.now() - period)
     return qs

@@ -84,25 +84,32 @@ def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     try:
         period = search.parse_period(period_name or "")
         qs = search.filter_issues(
-            Issue.objects.filter(project=project), query, period, project.short_prefix
+            Issue.objects.filter(project=project),
+            query,
+            period,
+            project.short_prefix,
+            environments=request.GET.getlist("environment"),
         )
-        qs = stats.with_user_count(qs.order_by(*search.SORTS[sort]))
-        page = paginate(request, qs)
+        page = paginate(request, stats.with_user_count(qs.order_by(*search.SORTS[sort])))
     except (search.SearchError, PaginationError) as exc:
         return error(400, str(exc))
     # Stats follow Sentry: a 24h series unless another one (or none, with "") is asked for.
     series_name = "24h" if period_name is None else period_name
+    return _paged(request, _issue_rows(page.rows, project, series_name), page)
+
+
+def _issue_rows(issues: list[Issue], project: Project, series_name: str) -> list[dict]:
     series = {}
     if series_name in stats.SERIES:
-        series = stats.series([i.pk for i in page.rows], series_name)
+        series = stats.series([i.pk for i in issues], series_name)
     rows = []
-    for issue in page.rows:
+    for issue in issues:
         issue.project = project  # all rows share it; saves a join
         data = series.get(issue.pk)
         rows.append(
             issue_json(issue, issue.user_count, {series_name: data} if data is not None else None)
         )
-    return _paged(request, rows, page)
+    return rows
 
 
 def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:

@@ -145,9 +145,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file (not :memory:) so live-server subprocesses in tests see the same database.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-else:
-    _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", "int", default=600)
-    _db["CONN_HEALTH_CHECKS"] = True
+# Persistent connections for both engines. On SQLite this matters most: closing the last
+# connection to a WAL database checkpoints (fsyncs) and deletes the WAL, which made every
+# ingest request cost ~25 ms instead of ~1 ms.
+_db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", "int", default=600)
+_db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

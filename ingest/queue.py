@@ -30,6 +30,8 @@ def commit(
 ) -> None:
     if event is None and not reports:
         return  # nothing to keep: no transaction at all
+    if event is not None:
+        ratelimit.check_project(project_id, received_at.timestamp())
     with transaction.atomic():
         if event is not None:
             ratelimit.count_event(project_id, rate_limit, received_at.timestamp())

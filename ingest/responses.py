@@ -17,7 +17,11 @@ _HEADER_LIST = re.compile(r"^[A-Za-z0-9\-_, ]{1,1000}$")
 
 
 def _json(data: dict, status: int) -> HttpResponse:
-    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+    body = orjson.dumps(data)
+    response = HttpResponse(body, status=status, content_type="application/json")
+    # We skip CommonMiddleware; without a length gunicorn would chunk every tiny answer.
+    response["Content-Length"] = str(len(body))
+    return response
 
 
 def accepted(event_id: str | None) -> HttpResponse:
@@ -37,7 +41,7 @@ def error(exc: IngestError) -> HttpResponse:
 
 
 def preflight(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(status=200, content_type="application/json", content=b"{}")
+    response = _json({}, 200)
     asked = request.headers.get("Access-Control-Request-Headers", "")
     allowed = asked if _HEADER_LIST.match(asked) else DEFAULT_ALLOWED_HEADERS
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"

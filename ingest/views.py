@@ -4,9 +4,7 @@ Reached only through IngestShortcutMiddleware, so no session, auth or CSRF work 
 """
 
 import logging
-import re
 import time
-import uuid
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -17,11 +15,21 @@ from ingest import queue, ratelimit, responses
 from ingest.auth import KeyInfo, authenticate, key_from_dsn, key_from_request
 from ingest.decompress import decoded_chunks, raw_chunks
 from ingest.envelope import ChunkReader, read_envelope_header, read_items
-from ingest.errors import BadRequest, IngestError, MethodNotAllowed, Unavailable
+from ingest.errors import (
+    BadRequest,
+    Forbidden,
+    IngestError,
+    MethodNotAllowed,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
 from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
+from ops import metrics
+from ops.logging import bind_request_id
 
 logger = logging.getLogger(__name__)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
@@ -30,12 +38,15 @@ def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
     try:
         response = handle(request, project_id, endpoint)
     except IngestError as exc:
+        metrics.event_rejected(_reject_reason(exc))
         response = responses.error(exc)
     except DatabaseError:
         logger.exception("ingest: database error")
+        metrics.event_rejected("unavailable")
         response = responses.error(Unavailable("database unavailable, try again later"))
     except Exception:  # never a 500 for what a client sends; the log keeps the bug visible
         logger.exception("ingest: unexpected error")
+        metrics.event_rejected("malformed")
         response = responses.error(BadRequest("could not process request"))
     return responses.with_cors(response)
 
@@ -45,7 +56,7 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
         raise MethodNotAllowed("only POST is allowed here")
     received_at = timezone.now()
     now = time.time()
-    # Reject bad keys and limited projects before reading a byte of the body when we can.
+    # Reject bad keys and a full queue before reading a byte of the body when we can.
     is_store = endpoint == "store"
     key = key_from_request(request)
     info = _admit(key, project_id, now) if key or is_store else None
@@ -78,13 +89,17 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
                     reports[k] = reports.get(k, 0) + n
             # Other item types (transactions, sessions, attachments, ...) are dropped.
     rate_limit = info.rate_limit_per_minute or settings.INGEST_EVENTS_PER_MINUTE
-    queue.commit(project_id, event, reports, rate_limit, received_at, _request_id(request))
+    # The same id as the response header and log lines; the worker logs with it too.
+    request_id = bind_request_id(request)
+    queue.commit(project_id, event, reports, rate_limit, received_at, request_id)
+    if event is not None:
+        metrics.event_accepted()
     return responses.accepted(event.event_id if event else None)
 
 
 def _admit(key: str | None, project_id: int, now: float) -> KeyInfo:
     info = authenticate(key, project_id)
-    ratelimit.check_before_reading(project_id, now)
+    ratelimit.check_queue(now)
     return info
 
 
@@ -106,6 +121,14 @@ def _content_length(request: HttpRequest) -> int | None:
     return length
 
 
-def _request_id(request: HttpRequest) -> str:
-    given = request.META.get("HTTP_X_REQUEST_ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+def _reject_reason(exc: IngestError) -> str:
+    """The `reason` label of bugtrack_events_rejected_total for an ingest error."""
+    if isinstance(exc, Unauthorized | Forbidden):
+        return "auth"
+    if isinstance(exc, TooLarge):
+        return "size"
+    if isinstance(exc, RateLimited):
+        return "rate_limit" if exc.scope == "project" else "backpressure"
+    if isinstance(exc, Unavailable):
+        return "unavailable"
+    return "malformed"

@@ -63,7 +63,9 @@ def build(
     slot = width / n
     bars = []
     for i, (moment, count) in enumerate(series):
-        h = 0.0 if peak == 0 else max(1.0, (count / peak) * (height - 1)) if count else 0.0
+        if not count:  # empty slots draw nothing
+            continue
+        h = max(1.0, (count / peak) * (height - 1))
         bars.append(
             Bar(
                 x=round(i * slot, 2),
@@ -71,7 +73,7 @@ def build(
                 width=round(max(slot - gap, 0.5), 2),
                 height=round(h, 2),
                 count=count,
-                label=f"{moment:{fmt}}",
+                label=moment.strftime(fmt),
             )
         )
     return Chart(
@@ -80,8 +82,8 @@ def build(
         bars=bars,
         total=sum(c for _, c in series),
         peak=peak,
-        start_label=f"{series[0][0]:{fmt}}" if series else "",
-        end_label=f"{series[-1][0]:{fmt}}" if series else "",
+        start_label=series[0][0].strftime(fmt) if series else "",
+        end_label=series[-1][0].strftime(fmt) if series else "",
     )
 
 

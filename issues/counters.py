@@ -1,100 +1,102 @@
 """Set-based SQL for the digest's hot path, for PostgreSQL and SQLite alike.
 
 Django's ORM has no "add to a counter on conflict" and no "insert, skip duplicates, tell me
-which went in"; both are one statement per batch here instead of one query per row.
+which went in"; both are one statement per batch here instead of one query per row. On
+PostgreSQL rows travel as one array per column (`unnest`), so the statement text is short and
+the same for every batch (cheap to build, cached by the driver).
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Model
+import orjson
+import psycopg
+from django.db import connection, models
 
-CHUNK = 500  # rows per statement: keeps SQLite under its parameter limit
+CHUNK = 500  # rows per statement on SQLite: keeps it under its parameter limit
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _greatest() -> str:
-    return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
 
 
-def _least() -> str:
-    return "LEAST" if connection.vendor == "postgresql" else "MIN"
-
-
-def adapt(value: Any) -> Any:
-    """Datetimes the way the backend stores them (SQLite: naive UTC text)."""
+def _adapt(value: Any) -> Any:
+    """Datetimes the way SQLite stores them (naive UTC text)."""
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     return value
 
 
-_column_types: dict[str, dict[str, str]] = {}
-
-
-def _pg_types(table: str) -> dict[str, str]:
-    """Column types of a table, as PostgreSQL spells them (cached per process)."""
-    if table not in _column_types:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [_q(table)],
-            )
-            _column_types[table] = dict(cursor.fetchall())
-    return _column_types[table]
+def _array_types(model: type[models.Model], columns: Sequence[str]) -> list[str]:
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    types = []
+    for column in columns:
+        db_type = by_column[column].db_type(connection) or "text"
+        types.append("bigint" if "serial" in db_type else db_type)
+    return types
 
 
 def _rows_source(
-    table: str, columns: Sequence[str], chunk: Sequence[Sequence[Any]], casts: dict[str, str]
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> tuple[str, list[Any]]:
-    """The rows to insert, as SQL plus parameters.
-
-    PostgreSQL: one array per column (`SELECT * FROM unnest(...)`), so the statement has a
-    handful of parameters whatever the batch size. A multi-row VALUES list has one per value,
-    and psycopg re-parses such a statement (thousands of placeholders, too big for its cache)
-    on every execution: that parsing cost the digest about a fifth of its CPU.
-    """
-    if connection.vendor == "postgresql":
-        types = _pg_types(table)
-        arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
-        return f"SELECT * FROM unnest({arrays})", [list(col) for col in zip(*chunk, strict=True)]
+    """`SELECT * FROM unnest(...)` (PostgreSQL) or `VALUES (...), ...` (SQLite)."""
+    if _pg():
+        types = _array_types(model, columns)
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        source = ", ".join(f"%b::{t}[]" for t in types)
+        return f"SELECT * FROM unnest({source})", arrays
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    return (
-        f"VALUES {', '.join([placeholder] * len(chunk))}",
-        [adapt(v) for row in chunk for v in row],
-    )
+    params = [_adapt(v) for row in rows for v in row]
+    return f"VALUES {', '.join([placeholder] * len(rows))}", params
+
+
+def _execute(sql: str, params: list[Any], fetch: bool = False) -> list[tuple]:
+    """On PostgreSQL with server-side binding (Django's cursors bind client-side): the `%b`
+    arrays, compressed payloads above all, travel in binary instead of as statement text."""
+    if not _pg():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if fetch else []
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if fetch else []
+
+
+def _chunks(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
+    size = len(rows) or 1 if _pg() else CHUNK
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def insert_new(
-    table: str,
+    model: type[models.Model],
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     unique: Sequence[str],
     returning: Sequence[str],
-    casts: dict[str, str] | None = None,
 ) -> list[tuple]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows that really went in."""
+    table = model._meta.db_table
     out: list[tuple] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            source, params = _rows_source(table, columns, rows[start : start + CHUNK], casts or {})
-            sql = (
-                f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
-                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
-                f"RETURNING {', '.join(_q(c) for c in returning)}"
-            )
-            cursor.execute(sql, params)
-            out += cursor.fetchall()
+    for chunk in _chunks(rows):
+        source, params = _rows_source(model, columns, chunk)
+        out += _execute(
+            f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
+            f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
+            f"RETURNING {', '.join(_q(c) for c in returning)}",
+            params,
+            fetch=True,
+        )
     return out
 
 
 def upsert_add(
-    table: str,
+    model: type[models.Model],
     unique: Sequence[str],
     rows: Sequence[Sequence[Any]],
     count: str = "count",
@@ -103,47 +105,51 @@ def upsert_add(
 ) -> None:
     """Insert `unique + count [+ first, last]` rows; on conflict add the count and widen the
     time range. Rows must be sorted by their unique key (lock order, against deadlocks)."""
+    if not rows:
+        return
+    table = _q(model._meta.db_table)
+    greatest, least = ("GREATEST", "LEAST") if _pg() else ("MAX", "MIN")
     columns = [*unique, count] + [c for c in (first, last) if c]
-    sets = [f"{_q(count)} = {_q(table)}.{_q(count)} + excluded.{_q(count)}"]
+    sets = [f"{_q(count)} = {table}.{_q(count)} + excluded.{_q(count)}"]
     if first:
-        sets.append(f"{_q(first)} = {_least()}({_q(table)}.{_q(first)}, excluded.{_q(first)})")
+        sets.append(f"{_q(first)} = {least}({table}.{_q(first)}, excluded.{_q(first)})")
     if last:
-        sets.append(f"{_q(last)} = {_greatest()}({_q(table)}.{_q(last)}, excluded.{_q(last)})")
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            source, params = _rows_source(table, columns, rows[start : start + CHUNK], {})
-            sql = (
-                f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
-                f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}"
-            )
-            cursor.execute(sql, params)
+        sets.append(f"{_q(last)} = {greatest}({table}.{_q(last)}, excluded.{_q(last)})")
+    for chunk in _chunks(rows):
+        source, params = _rows_source(model, columns, chunk)
+        _execute(
+            f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) {source} "
+            f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}",
+            params,
+        )
 
 
-def update_fields(model: type[Model], objs: Sequence[Model], fields: Sequence[str]) -> None:
-    """Write `fields` of many rows in one UPDATE ... FROM (VALUES ...) per chunk.
-
-    On PostgreSQL this replaces `bulk_update`, whose CASE WHEN per field per row cost the
-    digest more CPU than normalizing and grouping the batch. SQLite keeps `bulk_update`
-    (UPDATE ... FROM needs SQLite 3.33).
-    """
+def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write `fields` of already-loaded rows back in one statement (by primary key)."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, fields)
+    model = type(objs[0])
+    if not _pg():
+        model._default_manager.bulk_update(objs, fields)
         return
     meta = model._meta
-    columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    placeholder = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
-    names = ", ".join(_q(f.column) for f in columns)
-    sets = ", ".join(f"{_q(f.column)} = v.{_q(f.column)}" for f in columns[1:])
-    key = _q(meta.pk.column)
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), CHUNK):
-            chunk = objs[start : start + CHUNK]
-            cursor.execute(
-                f"UPDATE {_q(meta.db_table)} AS t SET {sets} "
-                f"FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v({names}) "
-                f"WHERE t.{key} = v.{key}",
-                [f.get_db_prep_save(getattr(o, f.attname), connection) for o in chunk
-                 for f in columns],
-            )  # fmt: skip
+    pk = meta.pk.column
+    columns = [pk] + [meta.get_field(f).column for f in fields]
+    is_json = [False] + [isinstance(meta.get_field(f), models.JSONField) for f in fields]
+    arrays: list[list[Any]] = [[obj.pk for obj in objs]]
+    for name, as_json in zip(fields, is_json[1:], strict=True):
+        values = [getattr(obj, name) for obj in objs]
+        arrays.append([orjson.dumps(v).decode() for v in values] if as_json else values)
+    types = ["text" if j else t for t, j in zip(_array_types(model, columns), is_json, strict=True)]
+    source = ", ".join(f"%b::{t}[]" for t in types)
+    sets = ", ".join(
+        f"{_q(c)} = v.{_q(c)}{'::jsonb' if j else ''}"
+        for c, j in zip(columns[1:], is_json[1:], strict=True)
+    )
+    table = _q(meta.db_table)
+    alias = f"v({', '.join(_q(c) for c in columns)})"
+    _execute(
+        f"UPDATE {table} SET {sets} FROM unnest({source}) AS {alias} "
+        f"WHERE {table}.{_q(pk)} = v.{_q(pk)}",
+        arrays,
+    )

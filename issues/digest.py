@@ -8,30 +8,21 @@ import logging
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.models import Alert, AlertKind, AlertStatus
 from ingest.models import IntakeEvent
-from issues import grouping, lifecycle, normalize, payload, summary
-from issues.counters import insert_new, update_fields, upsert_add
-from issues.models import (
-    Event,
-    HistoryKind,
-    Issue,
-    IssueBucket,
-    IssueHistory,
-    IssueStatus,
-    IssueTagValue,
-    Release,
-)
+from issues import grouping, normalize, payload, rollup, summary
+from issues.counters import insert_new
+from issues.models import Event, Issue, Release
+from issues.rollup import Prepared
+from ops import metrics
+from ops.logging import request_context
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -42,41 +33,32 @@ _TEST_SLEEP = float(os.environ.get("BUGTRACK_TEST_DIGEST_SLEEP", "0") or 0)
 _TEST_MARKER = os.environ.get("BUGTRACK_TEST_DIGEST_MARKER", "")
 
 
-@dataclass
-class Prepared:
-    intake_id: int
-    project_id: int
-    event_id: str
-    received_at: datetime
-    data: dict[str, Any]
-    grouping: grouping.Grouping
-    error: str = ""
-    timestamp: datetime = field(init=False)
-    tags: dict[str, str] = field(init=False)  # SDK plus derived tags, aggregated per issue
-
-    def __post_init__(self) -> None:
-        self.timestamp = datetime.fromtimestamp(self.data["timestamp"], UTC)
-        self.tags = summary.event_tags(self.data)
-
-
 def digest_batch(batch_size: int | None = None) -> int:
     """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
+    started = time.perf_counter()
     with transaction.atomic():
         rows = _claim(batch_size or settings.DIGEST_BATCH_SIZE)
         if not rows:
             return 0
-        try:
-            with transaction.atomic():
-                digest_rows(rows)
-        except Exception:
-            # One poisoned event must not stall the queue: redo the batch one row at a time.
-            logger.exception("digest batch failed; retrying %d events one by one", len(rows))
-            for row in rows:
-                _digest_alone(row)
+        _digest_claimed(rows)
         IntakeEvent.objects.filter(id__in=[r.id for r in rows]).delete()
         if _TEST_SLEEP:
             _test_pause()
+    metrics.digest_batch(time.perf_counter() - started, len(rows))
     return len(rows)
+
+
+def _digest_claimed(rows: list[IntakeEvent]) -> None:
+    try:
+        with transaction.atomic():
+            digest_rows(rows)
+    except OperationalError:
+        raise  # deadlock, lost connection, locked database: retry the whole batch later
+    except Exception:
+        # One poisoned event must not stall the queue: redo the batch one row at a time.
+        logger.exception("digest batch failed; retrying %d events one by one", len(rows))
+        for row in rows:
+            _digest_alone(row)
 
 
 def _test_pause() -> None:
@@ -95,14 +77,19 @@ def _claim(batch_size: int) -> list[IntakeEvent]:
 
 
 def _digest_alone(row: IntakeEvent) -> None:
-    for force_fallback in (False, True):
-        try:
-            with transaction.atomic():
-                digest_rows([row], force_fallback=force_fallback)
-            return
-        except Exception:
-            logger.exception("digest of intake row %s failed (fallback=%s)", row.id, force_fallback)
-    logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
+    with request_context(row.request_id):  # these lines carry the ingest request's id
+        for force_fallback in (False, True):
+            try:
+                with transaction.atomic():
+                    digest_rows([row], force_fallback=force_fallback)
+                return
+            except OperationalError:
+                raise
+            except Exception:
+                logger.exception(
+                    "digest of intake row %s failed (fallback=%s)", row.id, force_fallback
+                )
+        logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
 
 
 def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
@@ -125,8 +112,21 @@ def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
     if empty_new:  # another worker stored these events first; drop the issue we made for them
         Issue.objects.filter(pk__in=empty_new).delete()
     by_key = {k: ps for k, ps in by_key.items() if ps}
-    _update_issues(by_key, issues, created, projects, now)
-    _update_tags_and_buckets(by_key, issues)
+    rollup.update_issues(by_key, issues, created, projects, now)
+    new_count = len(created) - len(empty_new)
+    if new_count:  # counted only if the batch commits (a rolled-back savepoint drops it)
+        transaction.on_commit(lambda: metrics.issues_created(new_count))
+    rollup.update_tags_and_buckets(by_key, issues)
+    if logger.isEnabledFor(logging.DEBUG):
+        ids = {r.id: r.request_id for r in rows}
+        for key, ps in by_key.items():
+            for p in ps:
+                logger.debug(
+                    "digested event %s into issue %s",
+                    p.event_id,
+                    issues[key].pk,
+                    extra={"request_id": ids.get(p.intake_id, "")},
+                )
 
 
 def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
@@ -139,6 +139,12 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
         error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:1000]
+        logger.info(
+            "event %s kept unprocessed (%s)",
+            row.event_id,
+            type(exc).__name__,
+            extra={"request_id": row.request_id},
+        )
         data = normalize.fallback(row.payload, row.event_id, received)
         return Prepared(
             row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
@@ -228,8 +234,8 @@ def _new_issue(project: Project, events: list[Prepared]) -> Issue:
         grouping_hash=first.grouping.hash,
         grouping_version=first.grouping.version,
         grouping_components=first.grouping.components,
-        title=summary.title(data),
-        culprit=summary.culprit(data),
+        title="Unprocessable events" if first.error else summary.title(data),
+        culprit=first.error[:500] if first.error else summary.culprit(data),
         message=(data.get("message") or main.get("value") or "")[:10_000],
         level=data.get("level", "error"),
         platform=data.get("platform", ""),
@@ -263,169 +269,10 @@ def _insert_events(
             payload.encode(d), p.error,
         ))  # fmt: skip
     returned = insert_new(
-        Event._meta.db_table,
+        Event,
         _EVENT_COLUMNS,
         rows,
         unique=["project_id", "event_id"],
         returning=["project_id", "event_id"],
-        casts={"tags": "jsonb"},
     )
     return {(pid, eid) for pid, eid in returned}
-
-
-def _update_issues(
-    by_key: dict[tuple[int, str], list[Prepared]],
-    issues: dict[tuple[int, str], Issue],
-    created: set[tuple[int, str]],
-    projects: dict[int, Project],
-    now: datetime,
-) -> None:
-    history: list[IssueHistory] = []
-    alerts: list[Alert] = []
-    release_seen = _release_first_seen(by_key, issues)
-    for key in sorted(by_key):
-        events = sorted(by_key[key], key=lambda p: (p.timestamp, p.intake_id))
-        issue, project = issues[key], projects[key[0]]
-        kind = _transition(issue, events, key in created, release_seen, now, history)
-        _add_counts(issue, events)
-        if issue.status == IssueStatus.IGNORED:
-            reason = lifecycle.ignore_ran_out(issue, now)
-            if reason:
-                history.append(
-                    lifecycle.unignore(issue, _crossing_event(issue, events), now, reason)
-                )
-                kind = AlertKind.UNIGNORED
-        if kind and _alerts_enabled(project, kind):
-            event_id = history[-1].event_id if history else events[0].event_id
-            alerts.append(
-                Alert(
-                    project=project,
-                    issue=issue,
-                    kind=kind,
-                    event_id=event_id,
-                    created_at=now,
-                    status=AlertStatus.PENDING,
-                )
-            )
-    update_fields(
-        Issue,
-        [issues[k] for k in sorted(by_key)],
-        ["event_count", "first_seen", "last_seen", "first_release", "last_release",
-         "environments", "status", "resolved_in_release", "ignore_until", "ignore_until_count"],
-    )  # fmt: skip
-    IssueHistory.objects.bulk_create(history)
-    Alert.objects.bulk_create(alerts)
-
-
-def _transition(
-    issue: Issue,
-    events: list[Prepared],
-    is_new: bool,
-    release_seen: dict[tuple[int, str], datetime],
-    now: datetime,
-    history: list[IssueHistory],
-) -> str:
-    """First-seen or regression for this batch's events; returns the alert kind, if any."""
-    if is_new:
-        history.append(
-            IssueHistory(
-                issue=issue,
-                kind=HistoryKind.FIRST_SEEN,
-                created_at=now,
-                actor=lifecycle.DIGEST_ACTOR,
-                event_id=events[0].event_id,
-            )
-        )
-        return AlertKind.NEW_ISSUE
-    if issue.status == IssueStatus.RESOLVED:
-        history.append(lifecycle.regress(issue, events[0].event_id, now))
-        return AlertKind.REGRESSION
-    if issue.status == IssueStatus.RESOLVED_NEXT_RELEASE:
-        seen = {v: t for (pid, v), t in release_seen.items() if pid == issue.project_id}
-        for p in events:
-            release = p.data.get("release", "")
-            if lifecycle.is_newer_release(release, issue.resolved_in_release, seen):
-                history.append(lifecycle.regress(issue, p.event_id, now))
-                return AlertKind.REGRESSION
-    return ""
-
-
-def _release_first_seen(
-    by_key: dict[tuple[int, str], list[Prepared]], issues: dict[tuple[int, str], Issue]
-) -> dict[tuple[int, str], datetime]:
-    """First-seen times of the releases that matter to resolved-in-next-release issues."""
-    wanted: dict[int, set[str]] = defaultdict(set)
-    for key, events in by_key.items():
-        issue = issues[key]
-        if issue.status == IssueStatus.RESOLVED_NEXT_RELEASE:
-            wanted[key[0]].add(issue.resolved_in_release)
-            wanted[key[0]].update(p.data.get("release", "") for p in events)
-    if not wanted:
-        return {}
-    where = Q()
-    for pid, versions in wanted.items():
-        where |= Q(project_id=pid, version__in=versions)
-    rows = Release.objects.filter(where).values_list("project_id", "version", "first_seen")
-    return {(pid, v): seen for pid, v, seen in rows}
-
-
-def _add_counts(issue: Issue, events: list[Prepared]) -> None:
-    issue.event_count += len(events)
-    issue.first_seen = min(issue.first_seen, events[0].timestamp)
-    if events[-1].timestamp >= issue.last_seen:
-        issue.last_seen = events[-1].timestamp
-        issue.last_release = events[-1].data.get("release", "") or issue.last_release
-    if not issue.first_release:
-        issue.first_release = next((p.data["release"] for p in events if p.data.get("release")), "")
-    environments = list(issue.environments or [])
-    for p in events:
-        env = p.data.get("environment")
-        if env and env not in environments and len(environments) < 100:
-            environments.append(env[:250])
-    issue.environments = environments
-
-
-def _crossing_event(issue: Issue, events: list[Prepared]) -> str:
-    """The event that made an ignored issue reach its event-count limit (else the last one)."""
-    if issue.ignore_until_count is not None:
-        before = issue.event_count - len(events)
-        index = max(0, min(len(events) - 1, issue.ignore_until_count - before - 1))
-        return events[index].event_id
-    return events[-1].event_id
-
-
-def _alerts_enabled(project: Project, kind: str) -> bool:
-    return {
-        AlertKind.NEW_ISSUE: project.alert_on_new_issue,
-        AlertKind.REGRESSION: project.alert_on_regression,
-        AlertKind.UNIGNORED: project.alert_on_unignore,
-    }[kind]
-
-
-def _update_tags_and_buckets(
-    by_key: dict[tuple[int, str], list[Prepared]], issues: dict[tuple[int, str], Issue]
-) -> None:
-    tags: dict[tuple[int, str, str], list] = {}
-    buckets: dict[tuple[int, datetime], int] = defaultdict(int)
-    for key, events in by_key.items():
-        issue_id = issues[key].pk
-        for p in events:
-            hour = p.timestamp.replace(minute=0, second=0, microsecond=0)
-            buckets[(issue_id, hour)] += 1
-            for tag, value in p.tags.items():
-                entry = tags.setdefault((issue_id, tag, value), [0, p.timestamp, p.timestamp])
-                entry[0] += 1
-                entry[1] = min(entry[1], p.timestamp)
-                entry[2] = max(entry[2], p.timestamp)
-    upsert_add(
-        IssueTagValue._meta.db_table,
-        ["issue_id", "key", "value"],
-        [(*k, *v) for k, v in sorted(tags.items())],
-    )
-    upsert_add(
-        IssueBucket._meta.db_table,
-        ["issue_id", "hour"],
-        [(*k, n) for k, n in sorted(buckets.items())],
-        first=None,
-        last=None,
-    )

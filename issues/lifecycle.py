@@ -27,9 +27,16 @@ def _record(
 def resolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "") -> None:
     issue.status = IssueStatus.RESOLVED
     issue.resolved_in_release = ""
+    issue.resolved_at = timezone.now()
     issue.ignore_until = issue.ignore_until_count = None
     issue.save(
-        update_fields=["status", "resolved_in_release", "ignore_until", "ignore_until_count"]
+        update_fields=[
+            "status",
+            "resolved_in_release",
+            "resolved_at",
+            "ignore_until",
+            "ignore_until_count",
+        ]
     )
     _record(issue, HistoryKind.RESOLVED, user, actor)
 
@@ -41,9 +48,16 @@ def resolve_in_next_release(
     """Resolved until an event arrives from a release newer than the current latest one."""
     issue.status = IssueStatus.RESOLVED_NEXT_RELEASE
     issue.resolved_in_release = issue.last_release
+    issue.resolved_at = timezone.now()
     issue.ignore_until = issue.ignore_until_count = None
     issue.save(
-        update_fields=["status", "resolved_in_release", "ignore_until", "ignore_until_count"]
+        update_fields=[
+            "status",
+            "resolved_in_release",
+            "resolved_at",
+            "ignore_until",
+            "ignore_until_count",
+        ]
     )
     _record(issue, HistoryKind.RESOLVED_NEXT_RELEASE, user, actor, release=issue.last_release)
 

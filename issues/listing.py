@@ -41,7 +41,12 @@ def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
     if sort not in SORTS:
         sort = "last_seen"
     qs = qs.filter(status__in=search.IS_FILTERS[tab]) if tab != "all" else qs
-    qs = search.apply(qs, parsed).select_related("project").order_by(*SORTS[sort])
+    qs = (
+        search.apply(qs, parsed)
+        .select_related("project")
+        .defer("grouping_components", "message", "environments")  # not shown; can be large
+        .order_by(*SORTS[sort])
+    )
     page = Paginator(qs, PER_PAGE).get_page(params.get("page"))
     issues = list(page.object_list)
     page.object_list = issues

@@ -34,6 +34,8 @@ class Issue(models.Model):
     )
     # resolved-in-next-release: the newest release known when it was resolved.
     resolved_in_release = models.CharField(max_length=250, blank=True, default="")
+    # When it was last resolved: events received before then (a queue backlog) don't regress it.
+    resolved_at = models.DateTimeField(null=True, blank=True)
     # ignore conditions: until a time, or until event_count reaches a number.
     ignore_until = models.DateTimeField(null=True, blank=True)
     ignore_until_count = models.BigIntegerField(null=True, blank=True)

@@ -17,6 +17,9 @@ from issues.models import IssueTagValue
 MAX_FRAMES = 250
 MAX_BREADCRUMBS = 200
 MAX_TEXT = 20_000
+MAX_ROWS = 500  # per key/value table (vars, headers, modules...)
+MAX_THREADS = 100
+MAX_EXCEPTIONS = 50
 PLATFORM_LEXERS = {
     "python": "python",
     "javascript": "javascript",
@@ -61,9 +64,9 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
 def pairs(value: Any) -> list[tuple[str, str]]:
     """Dicts, lists of pairs, and lists of dicts with key/value become (key, value) rows."""
     if isinstance(value, dict):
-        return [(text(k), text(v)) for k, v in value.items()]
+        return [(text(k, 500), text(v)) for k, v in list(value.items())[:MAX_ROWS]]
     rows = []
-    for item in as_list(value):
+    for item in as_list(value)[:MAX_ROWS]:
         if isinstance(item, list | tuple) and len(item) == 2:
             rows.append((text(item[0]), text(item[1])))
         elif isinstance(item, dict) and "key" in item:
@@ -203,7 +206,7 @@ def present_stack(stacktrace: Any, platform: str) -> Stack | None:
 def present_exceptions(payload: dict, platform: str) -> list[ExceptionView]:
     """Stored order is Sentry's: the cause first, the exception it led to last."""
     result = []
-    for exc in as_list(payload.get("exception")):
+    for exc in as_list(payload.get("exception"))[-MAX_EXCEPTIONS:]:
         if not isinstance(exc, dict):
             continue
         mechanism = as_dict(exc.get("mechanism"))
@@ -222,7 +225,7 @@ def present_exceptions(payload: dict, platform: str) -> list[ExceptionView]:
 
 def present_threads(payload: dict, platform: str) -> list[dict]:
     threads = []
-    for t in as_list(payload.get("threads")):
+    for t in as_list(payload.get("threads"))[:MAX_THREADS]:
         if not isinstance(t, dict):
             continue
         threads.append(

@@ -15,7 +15,7 @@ from issues import charts, lifecycle, listing, presenters
 from issues.access import issue_for
 from issues.models import Event, Issue
 from issues.payload import decode
-from projects.access import get_project_for, projects_for
+from projects.access import get_project_for, membership_for, projects_for
 
 # Ignore choices offered on the issue page and in bulk: (duration, more events).
 IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
@@ -24,6 +24,7 @@ IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
     "24h": (timedelta(hours=24), None),
     "100": (None, 100),
 }
+HISTORY_SHOWN = 50
 EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -45,7 +46,8 @@ def all_issues(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_project_for(request.user, slug)
+    membership = membership_for(request.user, slug)
+    project = membership.project
     result = listing.build(Issue.objects.filter(project=project), request.GET)
     setup = None
     if not result.page.object_list and not Issue.objects.filter(project=project).exists():
@@ -56,6 +58,7 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
         "issues/list.html",
         {
             "project": project,
+            "membership": membership,
             "listing": result,
             "setup": setup,
             "list_url": reverse("issues:list", args=[slug]),
@@ -129,7 +132,9 @@ def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except Exception:  # a damaged payload must not take the page down
             payload = {}
         shown = presenters.present_event(payload, presenters.tag_distribution(issue.pk))
-    history = list(issue.history.select_related("user"))
+    # The newest entries only: an issue that regressed often must not grow the page.
+    recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
+    history = list(reversed(recent))
     return render(
         request,
         "issues/detail.html",

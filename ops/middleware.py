@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponse
 
@@ -55,7 +56,10 @@ def observed(request: HttpRequest, handler: Handler, view: str | None = None) ->
 
 def _view_name(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
-    return match.view_name if match is not None else "unmatched"
+    if match is not None:
+        return match.view_name
+    # whitenoise answers before URL resolution; keep the label set small either way.
+    return "static" if request.path.startswith(settings.STATIC_URL) else "unmatched"
 
 
 class RequestContextMiddleware:

@@ -26,7 +26,7 @@ def queue_state(using: str = "default") -> QueueState:
     return QueueState(depth=row["depth"], oldest_age=max(age, 0.0))
 
 
-UNSENT = (AlertStatus.PENDING, AlertStatus.HELD, AlertStatus.FAILED)
+UNSENT = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.HELD, AlertStatus.FAILED)
 
 
 def outbox_counts(using: str = "default") -> dict[str, int]:

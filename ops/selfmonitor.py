@@ -100,5 +100,5 @@ def init() -> bool:
     if transport is not None:
         options["transport"] = transport
     sentry_sdk.init(**options)
-    logger.info("self-monitoring enabled")
+    logger.debug("self-monitoring enabled")
     return True

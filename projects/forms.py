@@ -59,6 +59,11 @@ class KeyForm(forms.ModelForm):
         model = ProjectKey
         fields = ["label"]
         labels = {"label": "Label for the new key"}
+        widgets = {"label": forms.TextInput(attrs={"placeholder": "e.g. Mobile app"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["label"].initial = ""  # not the model's "Default": name each new key
 
 
 class AddMemberForm(forms.Form):

@@ -10,11 +10,15 @@ class LastAdminError(Exception):
 
 
 def _ensure_another_admin(membership: Membership) -> None:
-    # Locks the admin rows so two admins demoting each other cannot both succeed.
-    admins = Membership.objects.select_for_update().filter(
-        project_id=membership.project_id, role=Role.ADMIN
+    # Lock every admin row (the target's too), so that two admins demoting each other
+    # concurrently serialize here and the second one sees the first one's change.
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(project_id=membership.project_id, role=Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    if not admins.exclude(pk=membership.pk).exists():
+    if not [pk for pk in admins if pk != membership.pk]:
         raise LastAdminError(f"{membership.project} must keep at least one admin.")
 
 

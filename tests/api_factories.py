@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from django.db.models import F
 from django.utils import timezone
 
@@ -179,10 +178,3 @@ def make_event(
         payload=encode(data),
         **values,
     )
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Hashing three users' passwords per test is most of the suite's time; nothing here
-    tests password storage. Import this fixture into each API test module."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -80,7 +80,7 @@ def collected_static():
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
 
 
 @pytest.fixture

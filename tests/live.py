@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -88,6 +89,72 @@ def start_command(*args: str, base_url: str = "http://127.0.0.1:8000", **env: st
         cwd=ROOT,
         env=process_env(base_url, **env),
     )
+
+
+def raw_http(
+    port: int, head: bytes, body_chunks: Iterable[bytes] = (), timeout: float = 30
+) -> tuple[int, dict, bytes]:
+    """Send raw bytes to a live server and parse its answer.
+
+    A reader thread collects the answer while we are still sending, because a server that
+    answers early (413, 401) and closes makes our further writes fail, and the peer's reset
+    could otherwise discard an answer we had not read yet.
+    """
+    import threading
+
+    received = bytearray()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+
+        def read() -> None:
+            try:
+                while data := sock.recv(65536):
+                    received.extend(data)
+            except OSError:
+                pass
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            sock.sendall(head)
+            for chunk in body_chunks:
+                if received:
+                    break  # answered already: stop pushing the rest
+                sock.sendall(chunk)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        reader.join(timeout)
+    head_bytes, _, body = bytes(received).partition(b"\r\n\r\n")
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    if not lines or not lines[0].startswith("HTTP/"):
+        raise AssertionError(f"no HTTP answer: {bytes(received)[:200]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def chunked(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """HTTP/1.1 chunked transfer coding of an iterable of byte strings."""
+    for chunk in chunks:
+        if chunk:
+            yield b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    yield b"0\r\n\r\n"
+
+
+def worker_pids(server: "Gunicorn") -> list[int]:
+    """The gunicorn worker processes (children of the master), for memory measurements."""
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
+
+
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM: the highest resident set size the process has had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmHWM for {pid}")
 
 
 class LoggedGunicorn(Gunicorn):

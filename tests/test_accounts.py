@@ -212,3 +212,9 @@ def test_saving_settings_costs_the_same_queries_for_many_projects(client, owner)
         client.post(url, settings_post({p.pk: True for p in projects}))
     assert len(eight) == len(two)
     assert not Membership.objects.filter(user=owner, send_alerts=False).exists()
+
+
+def test_viewing_settings_writes_nothing(client, owner):
+    client.force_login(owner)
+    assert client.get(reverse("accounts:settings")).status_code == 200
+    assert not UserSettings.objects.filter(user=owner).exists()

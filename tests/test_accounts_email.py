@@ -1,59 +1,21 @@
 """Password-reset and invitation emails through a real SMTP server (aiosmtpd)."""
 
-import email
-import email.policy
 import re
 import time
 
-import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.conftest import make_user
-from tests.live import free_port
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-    def wait_for(self, count: int = 1, timeout: float = 10) -> list:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.messages) >= count, "no email arrived at the SMTP server"
-        return self.messages
 
 
 def text_of(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on a free local port, with Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
-
-
-def test_password_reset_mails_a_base_url_link_that_sets_a_new_password(client, smtp, settings, db):
+def test_password_reset_mails_a_base_url_link_that_sets_a_new_password(
+    client, smtp_server, settings, db
+):
     settings.BASE_URL = "https://bugs.example.com"
     settings.ALLOWED_HOSTS = ["*"]
     user = make_user("forgetful")
@@ -62,7 +24,7 @@ def test_password_reset_mails_a_base_url_link_that_sets_a_new_password(client, s
         reverse("password_reset"), {"email": "FORGETFUL@example.com"}, HTTP_HOST="evil.example"
     )
     assert response["Location"] == reverse("password_reset_done")
-    (message,) = smtp.wait_for(1)
+    (message,) = smtp_server.wait_for(1)
     assert message["To"] == "forgetful@example.com"
     assert "Reset your Bugtrack password" in message["Subject"]
     body = text_of(message)
@@ -82,19 +44,23 @@ def test_password_reset_mails_a_base_url_link_that_sets_a_new_password(client, s
     assert "no longer valid" in client.get(link, follow=True).content.decode()
 
 
-def test_password_reset_for_an_unknown_email_sends_nothing_but_looks_the_same(client, smtp, db):
+def test_password_reset_for_an_unknown_email_sends_nothing_but_looks_the_same(
+    client, smtp_server, db
+):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response["Location"] == reverse("password_reset_done")
     time.sleep(0.3)
-    assert smtp.messages == []
+    assert smtp_server.messages == []
 
 
-def test_an_invitation_arrives_by_smtp_and_its_link_creates_the_account(client, smtp, settings, db):
+def test_an_invitation_arrives_by_smtp_and_its_link_creates_the_account(
+    client, smtp_server, settings, db
+):
     settings.BASE_URL = "http://bugs.internal:8000"
     staff = make_user("chief", is_superuser=True, is_staff=True)
     client.force_login(staff)
     client.post(reverse("accounts:invite"), {"email": "colleague@example.com"})
-    (message,) = smtp.wait_for(1)
+    (message,) = smtp_server.wait_for(1)
     assert message["To"] == "colleague@example.com"
     assert "invited" in message["Subject"]
     link = re.search(r"http://bugs\.internal:8000(/accounts/invite/[\w-]+/)", text_of(message))[1]

@@ -187,3 +187,49 @@ def test_invited_emails_are_escaped_on_the_invite_page(client, staff):
     client.force_login(staff)
     body = client.get(reverse("accounts:invite")).content.decode()
     assert "<script>" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_acceptances_create_one_account():
+    import threading
+
+    from django.db import connection as conn
+    from django.db import transaction
+
+    from accounts.invitations import accept
+
+    invitation, _ = Invitation.issue("twice@example.com", None)
+    holding, release = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def accept_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                accept(invitation, make_user("first", email="twice@example.com"))
+                holding.set()
+                release.wait(10)
+            outcome.append("accepted")
+        finally:
+            conn.close()
+
+    def accept_second() -> None:
+        holding.wait(10)
+        try:
+            with transaction.atomic():
+                accept(invitation, make_user("second", email="twice@example.com"))
+            outcome.append("accepted")
+        except ValueError:
+            outcome.append("refused")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=accept_and_hold), threading.Thread(target=accept_second)]
+    for thread in threads:
+        thread.start()
+    holding.wait(10)
+    threads[1].join(0.5)  # the second acceptance now waits for the first one's lock
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcome) == ["accepted", "refused"]
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["first"]

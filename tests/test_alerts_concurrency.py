@@ -20,11 +20,6 @@ from tests.smtp import SmtpServer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def slow_smtp(settings):
     """Each message takes a moment, so that concurrent senders really overlap."""

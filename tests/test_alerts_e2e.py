@@ -11,17 +11,13 @@ from alerts.models import Alert, AlertKind
 from alerts.sender import send_due_alerts
 from issues.lifecycle import resolve
 from issues.models import Issue
+from projects.services import add_member
+from tests.alert_factories import new_issue_with_alert
 from tests.conftest import dsn_for
 from tests.live import start_command
+from tests.smtp import SmtpServer
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        importlib.util.find_spec("issues.digest") is None,
-        reason="issues.digest (the digest worker) is not on this branch yet",
-    ),
-]
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 def divide_for_alerts_e2e(items: list[int]) -> float:
@@ -50,7 +46,14 @@ def wait_until(predicate, timeout: float = 30):
     raise AssertionError("timed out waiting")
 
 
-def test_a_real_event_alerts_once_then_regresses(live_server_url, project, smtp_server):
+@pytest.mark.skipif(
+    importlib.util.find_spec("issues.digest") is None,
+    reason="issues.digest (the digest worker) is not on this branch yet",
+)
+def test_a_real_event_alerts_once_then_regresses(live_server_url, project, outsider, smtp_server):
+    opted_out = add_member(project, outsider)
+    opted_out.send_alerts = False
+    opted_out.save()
     worker = start_command("worker", base_url=live_server_url)
     dsn = dsn_for(project, live_server_url)
     try:
@@ -81,3 +84,18 @@ def test_a_real_event_alerts_once_then_regresses(live_server_url, project, smtp_
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)
+
+
+def test_serve_runs_the_sender_beside_the_worker(project):
+    """`make run` runs `serve`: its background commands must include the alert sender."""
+    server = SmtpServer().start()
+    serve = start_command("serve", "--background-only", EMAIL_URL=server.url)
+    try:
+        new_issue_with_alert(project, title="RuntimeError: from serve")
+        messages = server.wait_for(2, timeout=30)
+        assert sorted(m["To"] for m in messages) == ["member@example.com", "owner@example.com"]
+        assert messages[0]["Subject"] == "[Backend] New issue: RuntimeError: from serve"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=40)
+        server.stop()

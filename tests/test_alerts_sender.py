@@ -6,19 +6,17 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
-from alerts.sender import LEASE, claim_deliveries, send_due_alerts
+from alerts.sender import LEASE, claim_deliveries, prune_old, send_due_alerts
+from issues.digest import digest_batch
 from issues.lifecycle import resolve
+from issues.models import Issue
 from projects.models import Membership, Role, UserSettings
 from projects.services import add_member
 from tests.alert_factories import new_issue_with_alert
 from tests.conftest import make_user
+from tests.digest_factories import intake, python_error
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def recipients(messages) -> list[str]:
@@ -65,6 +63,23 @@ def test_opted_out_members_and_members_without_email_get_nothing(project, member
     send_due_alerts()
 
     assert recipients(smtp_server.messages) == ["owner@example.com"]
+
+
+def test_a_member_who_leaves_before_the_email_goes_out_gets_nothing(project, member, smtp_server):
+    smtp_server.stop()
+    _, alert = new_issue_with_alert(project)
+    now = timezone.now()
+    send_due_alerts(now)  # fanned out to both, SMTP down
+    Membership.objects.filter(user=member).delete()
+
+    smtp_server.start()
+    send_due_alerts(now + timedelta(hours=1))
+
+    assert recipients(smtp_server.messages) == ["owner@example.com"]
+    skipped = AlertDelivery.objects.get(alert=alert, email="member@example.com")
+    assert skipped.status == DeliveryStatus.SKIPPED
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.SENT
 
 
 def test_an_alert_without_recipients_is_marked_sent_with_a_note(project, smtp_server):
@@ -130,14 +145,22 @@ def test_a_rejected_recipient_is_retried_alone_and_fails_after_a_day(project, sm
     assert recipients(smtp_server.messages) == ["owner@example.com"]
 
 
+def new_issues_through_the_digest(project, count: int, first: int = 0) -> int:
+    """`count` events of distinct bugs, queued as ingest does and digested in one batch."""
+    for i in range(first, first + count):
+        intake(project, python_error(function=f"handler_{i}", value=f"Error {i}"))
+    return digest_batch(batch_size=count)
+
+
 def test_an_outage_delays_but_never_loses_or_doubles_alerts(project, smtp_server, settings):
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 50
     smtp_server.stop()
     now = timezone.now()
-    for i in range(20):
-        # The outbox keeps filling while SMTP is down: writing alerts never touches SMTP.
-        new_issue_with_alert(project, title=f"Error {i}", created_at=now)
+    for batch in range(4):
+        # The digest never waits on SMTP: each batch commits its issues and alerts.
+        assert new_issues_through_the_digest(project, 5, first=batch * 5) == 5
         send_due_alerts(now)
+    assert Issue.objects.count() == 20 and Alert.objects.count() == 20
     assert smtp_server.messages == []
 
     smtp_server.start()
@@ -145,7 +168,7 @@ def test_an_outage_delays_but_never_loses_or_doubles_alerts(project, smtp_server
     for _ in range(5):
         send_due_alerts(later)
 
-    by_subject = {}
+    by_subject: dict[str, list[str]] = {}
     for message in smtp_server.messages:
         by_subject.setdefault(message["Subject"], []).append(message["To"])
     assert len(by_subject) == 20
@@ -196,8 +219,7 @@ def test_a_flood_sends_at_most_the_limit_plus_one_summary(project, member, smtp_
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 5
     Membership.objects.filter(user=member).update(send_alerts=False)
     now = timezone.now()
-    for i in range(500):
-        new_issue_with_alert(project, title=f"Error {i}", created_at=now)
+    assert new_issues_through_the_digest(project, 500) == 500
 
     send_due_alerts(now)
     send_due_alerts(now + timedelta(minutes=1))
@@ -236,3 +258,27 @@ def test_several_members_sharing_an_address_get_one_email(project, smtp_server):
     new_issue_with_alert(project)
     send_due_alerts()
     assert len(smtp_server.messages) == 2
+
+
+def test_alerts_older_than_the_retention_are_pruned_but_pending_ones_stay(project, settings):
+    settings.RETENTION_MAX_DAYS = 30
+    long_ago = timezone.now() - timedelta(days=31)
+    _, old_sent = new_issue_with_alert(project, title="Old", created_at=long_ago)
+    _, old_pending = new_issue_with_alert(project, title="Old pending", created_at=long_ago)
+    _, recent = new_issue_with_alert(project, title="Recent")
+    Alert.objects.filter(pk__in=[old_sent.pk, recent.pk]).update(status=AlertStatus.SENT)
+
+    assert prune_old(timezone.now()) == 1
+    assert set(Alert.objects.values_list("pk", flat=True)) == {old_pending.pk, recent.pk}
+
+
+def test_deliveries_move_the_ops_metrics(project, smtp_server):
+    from prometheus_client import REGISTRY
+
+    def sent() -> float:
+        return REGISTRY.get_sample_value("bugtrack_alerts_total", {"outcome": "sent"}) or 0.0
+
+    before = sent()
+    new_issue_with_alert(project)
+    send_due_alerts()
+    assert sent() - before == 2

@@ -13,23 +13,13 @@ from tests.alert_factories import new_issue_with_alert
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # No collectstatic in tests: the manifest storage would fail on {% static %}.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def alerts_url(project) -> str:
     return reverse("alerts:project_alerts", args=[project.slug])
 
 
 def test_members_see_held_and_failed_alerts(client, project, member, smtp_server, settings):
     settings.ALERTS_MAX_PER_PROJECT_PER_HOUR = 1
-    new_issue_with_alert(project, title="First error")
+    first, _ = new_issue_with_alert(project, title="First error")
     new_issue_with_alert(project, title="Second error")
     _, failed = new_issue_with_alert(project, title="Lost error")
     send_due_alerts()
@@ -39,6 +29,7 @@ def test_members_see_held_and_failed_alerts(client, project, member, smtp_server
     page = client.get(alerts_url(project)).content.decode()
 
     assert "First error" in page and "Sent" in page
+    assert reverse("issues:detail", args=[project.slug, first.pk]) in page
     assert "Second error" in page and "Held back (flood control)" in page
     assert "Lost error" in page and "SMTP 554" in page
     held_only = client.get(alerts_url(project), {"status": "held"}).content.decode()
@@ -69,7 +60,7 @@ def test_alert_titles_are_escaped_on_the_page(client, project, owner):
 def test_an_admin_can_send_a_test_email_to_themselves(client, project, owner, smtp_server):
     client.force_login(owner)
     response = client.post(reverse("alerts:send_test_email", args=[project.slug]))
-    assert response.status_code == 302
+    assert response["Location"] == reverse("projects:settings", args=[project.slug])
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "owner@example.com"
     assert message["Subject"] == "[Backend] Test email from Bugtrack"
@@ -118,3 +109,11 @@ def test_staff_see_failed_alerts_across_projects(client, project, owner):
 def test_non_staff_get_404_for_the_failed_alerts_page(client, owner):
     client.force_login(owner)
     assert client.get(reverse("alerts:failed")).status_code == 404
+
+
+def test_only_admins_see_the_test_email_button(client, project, owner, member):
+    button = reverse("alerts:send_test_email", args=[project.slug])
+    client.force_login(owner)
+    assert button in client.get(alerts_url(project)).content.decode()
+    client.force_login(member)
+    assert button not in client.get(alerts_url(project)).content.decode()

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from api.models import ApiToken, hash_token
 from bugtrack.middleware import INGEST_PATH
-from tests.api_factories import auth, fast_passwords, make_issue, token_for  # noqa: F401
+from tests.api_factories import auth, make_issue, token_for
 
 pytestmark = pytest.mark.django_db
 

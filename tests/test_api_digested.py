@@ -4,7 +4,7 @@ import pytest
 
 from issues.digest import digest_batch
 from issues.models import Event, Issue
-from tests.api_factories import auth, fast_passwords, token_for  # noqa: F401
+from tests.api_factories import auth, token_for
 from tests.digest_factories import corpus_event, corpus_files, intake, python_error
 
 pytestmark = pytest.mark.django_db

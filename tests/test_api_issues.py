@@ -7,12 +7,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from issues import lifecycle
 from issues.models import HistoryKind, IssueBucket, IssueStatus, IssueTagValue
 from projects.services import create_project
-from tests.api_factories import auth, fast_passwords, make_issue, token_for  # noqa: F401
+from tests.api_factories import auth, make_issue, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,10 @@ def test_issues_carry_sentrys_field_names(client, project, owner, settings):
         "platform": None,
     }
     assert row["permalink"] == f"https://bugs.example.com/projects/backend/issues/{issue.pk}/"
+    # The same page the UI serves under its URL name.
+    assert row["permalink"] == settings.BASE_URL + reverse(
+        "issues:detail", args=["backend", issue.pk]
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", row["lastSeen"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", row["firstSeen"])
 
@@ -166,6 +171,16 @@ def test_the_query_filters_by_level_environment_and_release(client, project, own
     assert titles(get(client, owner, LIST, query="release:2.0")) == ["c"]
     assert titles(get(client, owner, LIST, query="release:1.0")) == ["a"]
     assert sorted(titles(get(client, owner, LIST, query="!environment:prod"))) == ["c"]
+
+
+def test_the_environment_parameter_keeps_issues_seen_in_any_of_them(client, project, owner):
+    make_issue(project, title="a", environments=["prod"])
+    make_issue(project, title="b", environments=["staging"])
+    make_issue(project, title="c", environments=["dev"])
+    response = client.get(
+        f"{LIST}?environment=prod&environment=staging", headers=auth(token_for(owner))
+    )
+    assert sorted(titles(response)) == ["a", "b"]
 
 
 def test_environment_search_matches_whole_names_only(client, project, owner):

@@ -181,6 +181,7 @@ def test_unparseable_payload_is_kept_with_an_error_marker(project):
     assert broken.count() == 2
     assert len({e.issue_id for e in broken}) == 1
     assert payload.decode(broken.first().payload)["extra"]["raw_payload"]
+    assert broken.first().issue.title == "Unprocessable events"
     assert Issue.objects.count() == 2
 
 
@@ -242,3 +243,18 @@ def test_title_for_a_message_event(project):
     intake(project, corpus_event("bugsink/top-level-message-as-str-no-exception.json"))
     digest_batch()
     assert Issue.objects.get().title == "I am the GO SDK and I'm sorry I put a string here"
+
+
+def test_events_queued_before_the_issue_was_resolved_do_not_reopen_it(project):
+    intake(project, python_error())
+    digest_batch()
+    issue = Issue.objects.get()
+    backlog = intake(project, python_error())  # received, not yet digested
+    lifecycle.resolve(issue, actor="test")
+    IntakeEvent.objects.filter(pk=backlog.pk).update(
+        received_at=issue.resolved_at - timedelta(seconds=1)
+    )
+    digest_batch()
+    issue.refresh_from_db()
+    assert (issue.status, issue.event_count) == (IssueStatus.RESOLVED, 2)
+    assert not issue.history.filter(kind=HistoryKind.REGRESSED).exists()

@@ -1,23 +1,15 @@
-"""End to end: the real sentry-sdk sends, a worker subprocess digests, issues come out right.
-
-Events go through the real ingest endpoint on the live gunicorn once it is implemented; until
-then (the endpoint answers 501) a transport queues them exactly as ingest would.
-"""
+"""End to end: the real sentry-sdk sends to the live gunicorn's ingest endpoint, a worker
+subprocess digests, and the issues come out as the grouping rules say."""
 
 import importlib.util
 import logging
 import signal
 import textwrap
 import time
-import urllib.error
-import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 import sentry_sdk
-from sentry_sdk.transport import Transport
 
 from ingest.models import IntakeEvent
 from issues.models import Issue
@@ -37,43 +29,10 @@ def load_invoice(invoice_id):
 """
 
 
-class IntakeTransport(Transport):
-    """Queues event items as the ingest endpoint does (used only while ingest is a stub)."""
-
-    def __init__(self, project_id: int) -> None:
-        super().__init__()
-        self.project_id = project_id
-
-    def capture_envelope(self, envelope) -> None:
-        for item in envelope.items:
-            if item.headers.get("type") == "event":
-                body = item.payload.get_bytes()
-                IntakeEvent.objects.create(
-                    project_id=self.project_id,
-                    event_id=orjson.loads(body)["event_id"],
-                    received_at=datetime.now(UTC),
-                    payload=body,
-                )
-
-
-def ingest_is_live(base_url: str, project_id: int) -> bool:
-    request = urllib.request.Request(
-        f"{base_url}/api/{project_id}/envelope/", data=b"", method="POST"
-    )
-    try:
-        urllib.request.urlopen(request, timeout=10)
-    except urllib.error.HTTPError as exc:
-        return exc.code != 501
-    return True
-
-
 @pytest.fixture
 def sdk(project, live_server_url):
     """A sentry-sdk client for `project`, flushed and closed after the test."""
-    options = {"dsn": dsn_for(project, live_server_url), "in_app_include": ["shop_checkout"]}
-    if not ingest_is_live(live_server_url, project.pk):
-        options["transport"] = IntakeTransport(project.pk)
-    sentry_sdk.init(**options, default_integrations=True)
+    sentry_sdk.init(dsn=dsn_for(project, live_server_url), in_app_include=["shop_checkout"])
     yield
     sentry_sdk.flush(timeout=10)
     sentry_sdk.get_client().close()

@@ -1,6 +1,7 @@
 """The real sentry-sdk against a live gunicorn: what it sends lands in the intake queue."""
 
 import logging
+import time
 
 import orjson
 import pytest
@@ -8,7 +9,8 @@ import sentry_sdk
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.transport import HttpTransport
 
-from ingest.models import IntakeEvent
+from ingest.models import ClientReport, IntakeEvent
+from projects.models import Project
 from projects.services import create_project
 from tests.conftest import dsn_for
 
@@ -111,3 +113,26 @@ def test_a_key_of_another_project_gets_refused_and_nothing_is_queued(sdk, live_s
     sentry_sdk.flush(timeout=10)
     assert RecordingTransport.sent[-1][1] == 403
     assert not IntakeEvent.objects.exists()
+
+
+def test_the_sdk_backs_off_on_429_and_its_client_report_is_counted(sdk):
+    project = sdk("gzip")
+    Project.objects.filter(pk=project.pk).update(rate_limit_per_minute=1)
+    if 60 - time.time() % 60 < 15:  # keep the fixed window from resetting mid-test
+        time.sleep(60 - time.time() % 60 + 0.2)
+    sentry_sdk.capture_message("accepted")
+    sentry_sdk.flush(timeout=10)
+    sentry_sdk.capture_message("refused with 429")
+    sentry_sdk.flush(timeout=10)
+    sentry_sdk.capture_message("dropped by the SDK itself while backing off")
+    sentry_sdk.flush(timeout=10)  # also sends the SDK's pending client report
+
+    statuses = [status for _, status in RecordingTransport.sent]
+    assert statuses[:2] == [200, 429]
+    assert IntakeEvent.objects.filter(project_id=project.pk).count() == 1
+    reports = dict(
+        ClientReport.objects.filter(project_id=project.pk, category="error").values_list(
+            "reason", "quantity"
+        )
+    )
+    assert reports.get("ratelimit_backoff", 0) >= 1, reports

@@ -2,12 +2,15 @@
 
 import json
 import logging
+import subprocess
+import sys
 import time
 
 import pytest
 
+from ingest.models import IntakeEvent
 from ops.logging import JsonFormatter, TextFormatter, request_context
-from tests.live import LoggedGunicorn, http
+from tests.live import ROOT, LoggedGunicorn, http, process_env
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +143,29 @@ def test_text_format_is_for_humans_and_shows_the_request_id():
     with request_context("ctx-3"):
         line = TextFormatter().format(make_record())
     assert "WARNING" in line and "[ctx-3]" in line and line.endswith("hello world")
+
+
+@pytest.mark.live
+def test_the_request_id_travels_with_the_event_into_the_worker_logs(
+    transactional_db, json_server, project
+):
+    key = project.keys.first().public_key
+    event = b'{"message": "carry me", "level": "error"}'
+    envelope = b'{}\n{"type":"event"}\n' + event + b"\n"
+    status, headers, _ = http(
+        f"{json_server.url}/api/{project.pk}/envelope/", "POST",
+        {"X-Sentry-Auth": f"Sentry sentry_key={key}", "X-Request-ID": "carry-me-1"}, envelope,
+    )  # fmt: skip
+    assert status == 200 and headers["X-Request-ID"] == "carry-me-1"
+    assert IntakeEvent.objects.get(project_id=project.pk).request_id == "carry-me-1"
+
+    worker = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--once"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=process_env(json_server.url, LOG_FORMAT="json", LOG_LEVEL="DEBUG"),
+    )  # fmt: skip
+    assert worker.returncode == 0, worker.stderr
+    records = [json.loads(line) for line in worker.stdout.splitlines()]
+    digested = [r for r in records if r["message"].startswith("digested event")]
+    assert digested and digested[0]["request_id"] == "carry-me-1"
+    assert "carry me" not in worker.stdout  # never the payload

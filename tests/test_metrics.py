@@ -12,7 +12,8 @@ from alerts.models import Alert, AlertStatus
 from ingest.models import IntakeEvent
 from issues.models import Issue
 from ops import metrics
-from tests.live import Gunicorn, http
+from tests.conftest import dsn_for
+from tests.live import Gunicorn, http, send_with_sentry_sdk
 
 TOKEN = "metrics-test-token"
 AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
@@ -62,6 +63,7 @@ def test_metrics_without_the_right_bearer_token_gets_401(client, db):
 
 def test_metrics_parse_and_cover_every_family(client, db):
     samples = scrape(client)
+    assert samples["bugtrack_database_up"] == 1
     for name in [
         "bugtrack_events_accepted_total",
         'bugtrack_events_rejected_total{reason="auth"}',
@@ -160,7 +162,7 @@ def test_request_latency_is_recorded_by_view(client, db):
 
 @pytest.fixture(scope="module")
 def metrics_server(django_db_setup, django_db_blocker):
-    server = Gunicorn(workers=2, METRICS_TOKEN=TOKEN)
+    server = Gunicorn(workers=2, METRICS_TOKEN=TOKEN, INGEST_MAX_EVENT_BYTES="4000")
     yield server
     server.stop()
 
@@ -182,3 +184,93 @@ def test_latency_from_every_gunicorn_worker_adds_up_in_one_scrape(transactional_
     # Any worker may answer the scrape; it must count what both workers served.
     assert live_scrape(metrics_server)[key] - before == 20
     assert live_scrape(metrics_server)[key] - before == 20
+
+
+@pytest.mark.live
+def test_live_ingest_moves_the_accepted_and_rejected_counters(
+    transactional_db, metrics_server, project
+):
+    url = metrics_server.url
+    key = project.keys.first().public_key
+    before = live_scrape(metrics_server)
+
+    send_with_sentry_sdk(dsn_for(project, url), "counted")
+    envelope = f"{url}/api/{project.pk}/envelope/"
+    wrong_key = {"X-Sentry-Auth": "Sentry sentry_key=" + "0" * 32}
+    assert http(envelope, "POST", wrong_key, b"{}\n")[0] == 401
+    auth = {"X-Sentry-Auth": f"Sentry sentry_key={key}"}
+    big = b'{}\n{"type":"event","length":5000}\n' + b"x" * 5000 + b"\n"
+    assert http(envelope, "POST", auth, big)[0] == 413
+    assert http(envelope, "POST", auth, b'{}\n{"type":"event"}\nnot json\n')[0] == 400
+
+    after = live_scrape(metrics_server)
+    reason = 'bugtrack_events_rejected_total{reason="%s"}'
+    assert after["bugtrack_events_accepted_total"] - before["bugtrack_events_accepted_total"] == 1
+    for name in ("auth", "size", "malformed"):
+        assert after[reason % name] - before[reason % name] == 1, name
+    assert after[reason % "rate_limit"] == before[reason % "rate_limit"]
+    assert after["bugtrack_intake_queue_depth"] == 1  # no worker here: it waits in the queue
+    view = (
+        'bugtrack_request_duration_seconds_count{method="POST",status="401",view="ingest:envelope"}'
+    )
+    assert after[view] - before.get(view, 0) == 1
+
+
+def test_a_real_digest_batch_records_its_size_and_the_issues_it_created(
+    client, transactional_db, project
+):  # transactional: new issues are counted on commit
+    from issues.digest import digest_batch
+    from tests.digest_factories import intake, python_error
+
+    before = scrape(client)
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="one"))
+    intake(project, python_error(function="two", context_line="other()"))
+    assert digest_batch() == 3
+    after = scrape(client)
+    assert (
+        after["bugtrack_digest_batch_size_count"] - before["bugtrack_digest_batch_size_count"] == 1
+    )
+    assert after["bugtrack_digest_batch_size_sum"] - before["bugtrack_digest_batch_size_sum"] == 3
+    created = after["bugtrack_issues_created_total"] - before["bugtrack_issues_created_total"]
+    assert created == Issue.objects.filter(project=project).count() == 2
+
+
+def test_a_real_sender_step_counts_sent_and_retried_deliveries(client, project, smtp_server):
+    from alerts.sender import send_due_alerts
+    from tests.alert_factories import new_issue_with_alert
+
+    before = scrape(client)
+    new_issue_with_alert(project, title="ValueError: counted")
+    assert send_due_alerts().sent == 2  # owner and member
+    smtp_server.stop()  # SMTP goes away: the next alert's deliveries are retried later
+    new_issue_with_alert(project, title="ValueError: retried")
+    assert send_due_alerts().retried == 2
+    after = scrape(client)
+    alerts = 'bugtrack_alerts_total{outcome="%s"}'
+    assert after[alerts % "sent"] - before[alerts % "sent"] == 2
+    assert after[alerts % "retried"] - before[alerts % "retried"] == 2
+    assert after['bugtrack_alert_outbox{status="sending"}'] == 1
+
+
+def test_static_files_and_unknown_paths_get_bounded_view_labels(client, db):
+    client.get("/static/css/app.css")
+    client.get("/no/such/path/")
+    samples = scrape(client)
+    assert any('view="static"' in name for name in samples)
+    assert any('view="unmatched"' in name for name in samples)
+    assert not any("no/such/path" in name for name in samples)
+
+
+@pytest.mark.live
+def test_metrics_still_answer_with_database_up_zero_when_the_database_is_down(transactional_db):
+    server = Gunicorn(
+        workers=1, METRICS_TOKEN=TOKEN, DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere"
+    )
+    try:
+        samples = live_scrape(server)
+    finally:
+        server.stop()
+    assert samples["bugtrack_database_up"] == 0
+    assert "bugtrack_events_accepted_total" in samples
+    assert "bugtrack_intake_queue_depth" not in samples

@@ -30,7 +30,7 @@ def test_status_reports_queue_depth_lag_and_throughput(db):
     assert report["queue_depth"] == 2
     assert 90 <= report["digest_lag_seconds"] < 120
     assert report["events_last_minute"] == 1  # the 90-second-old one is outside the minute
-    assert report["outbox"] == {"pending": 0, "held": 0, "failed": 0}
+    assert report["outbox"] == {"pending": 0, "sending": 0, "held": 0, "failed": 0}
     text = run("status")
     assert "2 events waiting" in text and "digest lag" in text
 

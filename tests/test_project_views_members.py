@@ -173,3 +173,52 @@ def test_remove_member_refuses_to_leave_no_admin(project, owner):
         remove_member(membership(project, owner))
     with pytest.raises(LastAdminError):
         change_role(membership(project, owner), Role.MEMBER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+    import threading
+
+    from django.db import connection as conn
+    from django.db import transaction
+
+    from projects.services import add_member
+
+    project = create_project("Race")
+    first_admin = add_member(project, make_user("ann"), Role.ADMIN)
+    second_admin = add_member(project, make_user("bob"), Role.ADMIN)
+    holding, release = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def demote_first_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                change_role(Membership.objects.get(pk=first_admin.pk), Role.MEMBER)
+                holding.set()
+                release.wait(10)
+        finally:
+            conn.close()
+
+    def demote_second() -> None:
+        holding.wait(10)
+        try:
+            change_role(Membership.objects.get(pk=second_admin.pk), Role.MEMBER)
+            outcome.append("demoted")
+        except LastAdminError:
+            outcome.append("refused")
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(target=demote_first_and_hold),
+        threading.Thread(target=demote_second),
+    ]
+    for thread in threads:
+        thread.start()
+    holding.wait(10)
+    threads[1].join(0.5)  # the second demotion is now waiting for the first one's locks
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == ["refused"]
+    assert Membership.objects.filter(project=project, role=Role.ADMIN).count() == 1

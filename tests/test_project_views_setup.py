@@ -115,3 +115,72 @@ def test_copy_script_is_served(client, owner, project, name):
     script = client.get(src)
     assert script.status_code == 200
     assert b"data-copy-target" in b"".join(script.streaming_content)
+
+
+def test_the_test_event_is_digested_into_an_issue_shown_on_the_issue_list(client, member, project):
+    from issues.digest import digest_batch
+    from issues.models import Issue
+
+    client.force_login(member)
+    url = reverse("projects:send_test_event", args=[project.slug])
+    response = client.post(url)
+    assert response["Location"] == reverse("issues:list", args=[project.slug])
+    client.post(url)
+    assert digest_batch() == 2
+    issue = Issue.objects.get(project=project)  # both test events group into one issue
+    assert "ZeroDivisionError" in issue.title and issue.event_count == 2
+    body = client.get(response["Location"]).content.decode()
+    assert "ZeroDivisionError" in body
+
+
+def run_snippet(args: list[str], timeout: float = 30) -> str:
+    import subprocess
+
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def wait_for_intake(project_id: int, timeout: float = 10) -> list[IntakeEvent]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = list(IntakeEvent.objects.filter(project_id=project_id))
+        if rows:
+            return rows
+        time.sleep(0.1)
+    raise AssertionError("nothing reached the intake queue")
+
+
+def snippet_for(project, live_server_url: str, snippet_id: str) -> str:
+    from tests.conftest import dsn_for
+
+    return next(s for s in snippets(dsn_for(project, live_server_url)) if s.id == snippet_id).code
+
+
+@pytest.mark.live
+def test_the_curl_snippet_really_sends_an_event(transactional_db, live_server_url):
+    from projects.services import create_project
+
+    project = create_project("Curl")
+    out = run_snippet(["bash", "-c", snippet_for(project, live_server_url, "curl")])
+    (row,) = wait_for_intake(project.pk)
+    assert orjson.loads(out)["id"] == row.event_id
+    assert orjson.loads(bytes(row.payload))["message"] == "Hello from curl"
+
+
+@pytest.mark.live
+def test_the_python_snippet_really_sends_an_event_with_sentry_sdk(
+    transactional_db, live_server_url
+):
+    import sys
+
+    from projects.services import create_project
+
+    project = create_project("Python")
+    code = snippet_for(project, live_server_url, "python")
+    code += '\nsentry_sdk.capture_message("Hello from the setup snippet")\nsentry_sdk.flush(10)\n'
+    run_snippet([sys.executable, "-c", code])
+    (row,) = wait_for_intake(project.pk)
+    assert b"Hello from the setup snippet" in bytes(row.payload)

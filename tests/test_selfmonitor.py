@@ -1,11 +1,19 @@
 """Self-monitoring: our own reports are marked, and failures on them are never re-sent."""
 
+import json
+import time
+
 import pytest
+from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 from bugtrack.middleware import IngestShortcutMiddleware
+from ingest.models import IntakeEvent
 from ops import selfmonitor
+from projects.services import create_project
+from tests.conftest import dsn_for
+from tests.live import LoggedGunicorn, free_port, send_with_sentry_sdk
 
 OWN_DSN = "http://ownkey123@bugtrack.example/7"
 EVENT = {"exception": {"values": [{"type": "OperationalError"}]}}
@@ -85,3 +93,40 @@ def test_the_ingest_shortcut_guards_only_our_own_reports(monkeypatch, headers, r
     middleware(envelope_request(**headers))
     assert seen == [reported]
     assert selfmonitor.before_send(dict(EVENT), {}) == EVENT  # the guard ends with the request
+
+
+def ingest_lines(server: LoggedGunicorn) -> list[dict]:
+    records = [json.loads(line) for line in server.stdout_lines()]
+    return [r for r in records if str(r.get("view", "")).startswith("ingest:")]
+
+
+@pytest.mark.live
+def test_a_failing_ingest_reports_a_foreign_event_once_and_never_its_own_report(
+    transactional_db, project, owner, tmp_path
+):
+    port = free_port()
+    own_dsn = dsn_for(project, f"http://127.0.0.1:{port}")  # monitoring itself
+    other = create_project("Other", admins=[owner])
+    server = LoggedGunicorn(tmp_path, port=port, SENTRY_DSN=own_dsn, LOG_FORMAT="json")
+    table = IntakeEvent._meta.db_table
+    try:
+        with connection.cursor() as cursor:  # every ingest now fails with a DatabaseError
+            cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+        send_with_sentry_sdk(dsn_for(other, server.url), "foreign event")
+        own_path = f"/api/{project.pk}/envelope/"
+        deadline = time.monotonic() + 15
+        while own_path not in {r["path"] for r in ingest_lines(server)}:
+            assert time.monotonic() < deadline, "the foreign failure was never reported"
+            time.sleep(0.2)
+        time.sleep(4)  # time enough for a loop to show itself
+        lines = ingest_lines(server)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+        server.stop()
+    assert {r["status"] for r in lines} == {503}
+    own = [r for r in lines if r["path"] == own_path]
+    foreign = [r for r in lines if r["path"] == f"/api/{other.pk}/envelope/"]
+    # Each failed foreign request (the event, maybe the SDK's client report) was reported to
+    # ourselves once; those reports failed too, and their failures were not reported again.
+    assert len(own) == len(foreign) >= 1, lines

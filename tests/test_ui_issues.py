@@ -13,6 +13,7 @@ from tests.issue_factories import make_bucket, make_event, make_history, make_is
 
 pytestmark = pytest.mark.django_db
 
+
 PAYLOAD = {
     "level": "error",
     "platform": "python",
@@ -462,3 +463,20 @@ def test_issue_page_query_count_does_not_grow_with_data(client, owner, issue):
     with CaptureQueriesContext(connection) as many:
         assert detail(client, issue).status_code == 200
     assert len(many) == len(one)
+
+
+def test_search_finds_digested_issues_by_environment_release_and_sdk_tag(client, owner, project):
+    from issues.digest import digest_batch
+    from tests.digest_factories import intake, python_error
+
+    intake(project, python_error(type_="StagingError", environment="staging", release="api@7"))
+    intake(project, python_error(type_="ProdError", function="other", tags={"region": "eu-1"}))
+    assert digest_batch(10) == 2
+    login(client, owner)
+    for query, found, missing in [
+        ("environment:staging", "StagingError", "ProdError"),
+        ("release:api@7", "StagingError", "ProdError"),
+        ("region:eu-1", "ProdError", "StagingError"),
+    ]:
+        body = list_body(client, project, query=query)
+        assert found in body and missing not in body, query

@@ -5,6 +5,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from issues.digest import digest_batch
+from issues.models import Event
+from tests.digest_factories import intake
 from tests.issue_factories import corpus_files, load_corpus, make_event, make_issue, shape
 
 pytestmark = pytest.mark.django_db
@@ -33,4 +36,27 @@ def test_every_corpus_event_renders_on_issue_page_list_and_download(client, owne
     assert (
         client.get(reverse("issues:list", args=[project.slug]), {"tab": "all"}).status_code == 200
     )
+    assert not failures, failures
+
+
+def test_every_digested_corpus_event_renders(client, owner, project):
+    """The real path: intake rows digested into issues, then every issue page and event."""
+    for path in corpus_files():
+        intake(project, path.read_bytes())
+    while digest_batch(50):
+        pass
+    events = list(Event.objects.filter(project=project).select_related("issue"))
+    assert len(events) > 100
+    client.force_login(owner)
+    failures = []
+    for event in events:
+        page = client.get(
+            reverse("issues:detail", args=[project.slug, event.issue_id]),
+            {"event": event.event_id},
+        )
+        if page.status_code != 200 or event.event_id not in page.content.decode():
+            failures.append(f"{event.event_id}: issue page {page.status_code}")
+    for tab in ["all", "unresolved"]:
+        listing = client.get(reverse("issues:list", args=[project.slug]), {"tab": tab})
+        assert listing.status_code == 200
     assert not failures, failures

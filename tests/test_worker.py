@@ -6,6 +6,7 @@ import pytest
 
 from ingest.models import IntakeEvent
 from issues.models import Event, Issue, IssueBucket, IssueTagValue
+from projects.models import Project
 from tests.digest_factories import intake, python_error
 from tests.live import start_command
 
@@ -74,3 +75,29 @@ def test_worker_once_drains_the_queue(project):
         intake(project, python_error())
     assert start_command("worker", "--once", "--batch-size", "3").wait(timeout=60) == 0
     assert Issue.objects.get().event_count == 7
+
+
+def test_two_workers_side_by_side_count_exactly(project):
+    for n in range(300):
+        intake(project, python_error(type_=f"E{n % 7}", tags={"n": str(n % 4)}))
+    workers = [start_command("worker", "--once", "--batch-size", "20") for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    assert not IntakeEvent.objects.exists()
+    assert Event.objects.count() == 300
+    assert sum(Issue.objects.values_list("event_count", flat=True)) == 300
+    assert Issue.objects.count() == 7
+    assert sorted(Issue.objects.values_list("short_id", flat=True)) == list(range(1, 8))
+    assert sum(IssueTagValue.objects.filter(key="n").values_list("count", flat=True)) == 300
+
+
+def test_the_worker_enforces_retention_in_the_background(project):
+    Project.objects.filter(pk=project.pk).update(retention_max_events=2)
+    for _ in range(5):
+        intake(project, python_error())
+    worker = start_command("worker", "--retention-every", "0.2")
+    try:
+        wait_until(lambda: not IntakeEvent.objects.exists() and Event.objects.count() == 2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    assert Issue.objects.get().event_count == 5

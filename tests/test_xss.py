@@ -3,9 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from tests.issue_factories import make_bucket, make_event, make_issue, make_tag
+from issues.digest import digest_batch
+from issues.models import Issue
+from tests.digest_factories import intake
+from tests.issue_factories import make_bucket
 
 pytestmark = pytest.mark.django_db
+
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
@@ -102,18 +106,11 @@ def evil_payload() -> dict:
 
 @pytest.fixture
 def evil_issue(project):
-    issue = make_issue(
-        project,
-        title=evil("type"),
-        culprit=evil("function"),
-        level=evil("type")[:20],
-        first_release=evil("release"),
-        last_release=evil("release"),
-        grouping_components={evil("type"): [evil("function"), {"x": evil("module")}]},
-    )
-    make_tag(issue, evil("tag"), evil("tag"), 3)
-    make_bucket(issue, 1, 4)
-    make_event(issue, evil_payload())
+    """Digested like any event, so the digest's own derived fields (title, culprit...) count."""
+    intake(project, evil_payload())
+    assert digest_batch(100) == 1
+    issue = Issue.objects.get(project=project)
+    make_bucket(issue, 30, 4)
     return issue
 
 

@@ -9,3 +9,12 @@ document.addEventListener("click", function (event) {
   button.setAttribute("aria-pressed", open ? "true" : "false");
   button.textContent = open ? "Collapse library frames" : "Show all frames";
 });
+
+// "Select all" in the issue list's header selects every row of the same form.
+document.addEventListener("change", function (event) {
+  if (!event.target.matches(".js-select-all")) return;
+  var form = event.target.closest("form");
+  form.querySelectorAll("input[name=issue]").forEach(function (box) {
+    box.checked = event.target.checked;
+  });
+});

@@ -1,0 +1,85 @@
+"""Digest throughput on a real database (not a test; run by hand).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bt_digest_bench \\
+        .venv/bin/python tests/bench_digest.py [events]
+
+Queues N ~4 KB sentry-sdk-like events (90% into 20 issues, 10% into unique ones), then times
+digest_batch() until the queue is empty: wall time, this process's CPU and, on a local
+PostgreSQL, the server backend's CPU too.
+"""
+
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bugtrack.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import orjson  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from ingest.models import IntakeEvent  # noqa: E402
+from issues.digest import digest_batch  # noqa: E402
+from projects.models import Project  # noqa: E402
+from tests.digest_factories import python_error  # noqa: E402
+
+
+def backend_cpu() -> float:
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main(total: int) -> None:
+    call_command("migrate", verbosity=0)
+    project = Project.objects.create(name="bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(total):
+        kind = i % 20 if i % 10 else 1000 + i
+        event = python_error(
+            type_=f"Error{kind}",
+            value=f"failure {i}",
+            release="1.0.0",
+            environment="production",
+            tags={"browser": "Firefox 120", "url": f"/orders/{i}", "customer": f"c{i % 50}"},
+            user={"id": str(i % 200)},
+            breadcrumbs={"values": [{"message": "x" * 60, "category": "query"}] * 40},
+        )
+        event_id = uuid.uuid4().hex
+        body = orjson.dumps({**event, "event_id": event_id})
+        rows.append(
+            IntakeEvent(project_id=project.pk, event_id=event_id, received_at=now, payload=body)
+        )
+    IntakeEvent.objects.bulk_create(rows, batch_size=1000)
+    size = sum(len(r.payload) for r in rows) / total
+    cpu0, wall0, db0 = time.process_time(), time.perf_counter(), backend_cpu()
+    while digest_batch():
+        pass
+    cpu, wall, db = time.process_time() - cpu0, time.perf_counter() - wall0, backend_cpu() - db0
+    rate = total / wall
+    print(
+        f"{connection.vendor}: {total} events of {size:.0f} B in {wall:.2f}s = {rate:.0f} events/s"
+    )
+    print(f"worker CPU {cpu:.2f}s, database backend CPU {db:.2f}s")
+    per_k, with_db = cpu * 1000 / total, (cpu + db) * 1000 / total
+    print(f"CPU-s per 1,000 events: worker {per_k:.3f}, with database {with_db:.3f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)

@@ -1,0 +1,141 @@
+"""The per-project minute counter and the queue-depth cap, called directly."""
+
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ingest import ratelimit
+from ingest.errors import RateLimited
+from ingest.models import IntakeEvent, RateCounter
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_ingest_state")]
+
+T0 = 29_000_000 * 60.0  # the start of some minute
+
+
+def count(project_id: int, limit: int, now: float) -> None:
+    with transaction.atomic():
+        ratelimit.count_event(project_id, limit, now)
+
+
+def test_the_count_is_shared_through_the_database_not_process_memory():
+    for _ in range(3):
+        count(1, 3, T0 + 1)
+    ratelimit.reset()  # as if the next request went to another process
+    with pytest.raises(RateLimited) as exc:
+        count(1, 3, T0 + 2)
+    assert exc.value.scope == "project"
+    assert exc.value.retry_after == 58
+
+
+def test_the_refused_event_is_not_counted():
+    count(1, 1, T0)
+    with pytest.raises(RateLimited):
+        count(1, 1, T0)
+    assert RateCounter.objects.get(project_id=1).events == 1
+
+
+def test_once_over_the_limit_the_process_refuses_from_memory():
+    count(1, 1, T0)
+    with pytest.raises(RateLimited):
+        count(1, 1, T0)
+    with pytest.raises(RateLimited):
+        ratelimit.check_project(1, T0 + 30)
+    ratelimit.check_project(1, T0 + 60)  # a new minute: allowed again
+    ratelimit.check_project(2, T0 + 30)  # other projects are not affected
+
+
+def test_a_new_minute_starts_a_new_count_and_old_minutes_are_deleted():
+    count(1, 1, T0)
+    count(1, 1, T0 + 60)
+    count(1, 1, T0 + 60 * 5)
+    assert list(RateCounter.objects.values_list("minute", flat=True)) == [T0 // 60 + 5]
+
+
+def test_projects_are_counted_separately():
+    count(1, 1, T0)
+    count(2, 1, T0)
+    assert RateCounter.objects.count() == 2
+
+
+def counter_writes(fn) -> int:
+    """How many upserts of the counter table ran while running fn."""
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return sum(
+        q["sql"].startswith("INSERT") and "ratecounter" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_far_from_the_limit_events_are_added_to_the_database_once_a_second():
+    count(1, 1000, T0)
+    assert counter_writes(lambda: [count(1, 1000, T0 + 0.05 * i) for i in range(10)]) == 0
+    assert counter_writes(lambda: count(1, 1000, T0 + 1.5)) == 1
+    assert RateCounter.objects.get().events == 12
+
+
+def test_small_limits_are_written_through_on_every_event_so_they_are_exact():
+    for i in range(5):
+        assert counter_writes(lambda i=i: count(1, 10, T0 + 0.01 * i)) == 1
+    assert RateCounter.objects.get().events == 5
+
+
+def test_near_a_large_limit_every_event_is_written_through():
+    count(1, 1000, T0)
+    RateCounter.objects.filter(project_id=1).update(events=850)  # counted elsewhere
+    count(1, 1000, T0 + 1.5)  # a second later: flushes and reads 851
+    for i in range(3):
+        assert counter_writes(lambda i=i: count(1, 1000, T0 + 1.6 + 0.01 * i)) == 1
+    assert RateCounter.objects.get().events == 854
+
+
+def test_another_process_s_events_count_against_the_limit():
+    count(1, 10, T0)
+    RateCounter.objects.filter(project_id=1).update(events=10)  # nine more, elsewhere
+    with pytest.raises(RateLimited):
+        count(1, 10, T0 + 2)  # the next write-through reads 10 + 1
+
+
+@pytest.mark.parametrize("offset,expected", [(0.0, 60), (0.5, 60), (59.2, 1), (59.99, 1), (30, 30)])
+def test_retry_after_is_the_rest_of_the_minute_as_a_whole_number(offset, expected):
+    assert ratelimit.seconds_left_in_minute(T0 + offset) == expected
+
+
+def add_intake_rows(n: int) -> None:
+    for _ in range(n):
+        IntakeEvent.objects.create(
+            project_id=1, event_id=uuid.uuid4().hex, received_at=timezone.now(), payload=b"{}"
+        )
+
+
+def test_a_full_queue_is_refused_for_the_whole_organization(settings):
+    settings.INGEST_MAX_QUEUE_DEPTH = 3
+    add_intake_rows(2)
+    ratelimit.check_queue(T0)
+    ratelimit.reset()
+    add_intake_rows(1)
+    with pytest.raises(RateLimited) as exc:
+        ratelimit.check_queue(T0)
+    assert exc.value.scope == "organization"
+    assert exc.value.retry_after > 0
+
+
+def test_the_queue_depth_is_counted_at_most_once_a_second(settings, django_assert_num_queries):
+    settings.INGEST_MAX_QUEUE_DEPTH = 100
+    with django_assert_num_queries(1):
+        for i in range(50):
+            ratelimit.check_queue(T0 + i / 100)
+    with django_assert_num_queries(1):
+        ratelimit.check_queue(T0 + 1.5)
+
+
+def test_events_queued_by_this_process_count_before_the_next_recount(settings):
+    settings.INGEST_MAX_QUEUE_DEPTH = 2
+    ratelimit.check_queue(T0)
+    ratelimit.note_queued(2)
+    with pytest.raises(RateLimited):
+        ratelimit.check_queue(T0 + 0.1)
