@@ -218,7 +218,9 @@ def settle_alerts() -> int:
     return settled
 
 
-def send_due_alerts(now: datetime | None = None) -> StepResult:
+def send_due_alerts(
+    now: datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> StepResult:
     """One bounded step of the sender; `now` is a parameter so tests can move time."""
     now = now or timezone.now()
     result = StepResult()
@@ -230,7 +232,7 @@ def send_due_alerts(now: datetime | None = None) -> StepResult:
         if not rows:
             break
         _send_batch(rows, token, now, result)
-        if result.smtp_down:
+        if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
             break
     settle_alerts()
     metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
@@ -256,7 +258,7 @@ def run(interval: float = 2.0, should_stop: Callable[[], bool] = lambda: False) 
             if time.monotonic() >= next_prune:
                 prune_old(timezone.now())
                 next_prune = time.monotonic() + PRUNE_EVERY
-            result = send_due_alerts()
+            result = send_due_alerts(should_stop=should_stop)
             if result.sent or result.held or result.retried or result.failed:
                 log.info("sendalerts: %s", result)
         except Exception:

@@ -22,8 +22,10 @@ from typing import Any
 
 import orjson
 
+from bugtrack.corpus import find_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent.parent / "shared" / "corpus"
+CORPUS = find_corpus() or ROOT.parent.parent / "shared" / "corpus"
 LARGE_TEMPLATE = "sentry/laravel.json"  # 59 KB of PHP frames with source context and vars
 
 EVENT_ID = b"BT0EVENT0ID0PLACEHOLDER000000000"

@@ -69,3 +69,29 @@ def table(rows: list[tuple[str, Any]]) -> str:
 
 def mb(n: float) -> str:
     return f"{n / 1024 / 1024:.0f} MB"
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """One table row per ingest result, as docs/performance.md shows them."""
+    head = (
+        "| run | commit | accepted/s | digested/s e2e | queue max / end | ingest p50/p95/p99 ms "
+        "| CPU-s/1000 web+bg (PG) | peak RSS max | DB B/event | 429/503/fail | load avg |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = []
+    for r in results:
+        if r.get("kind") != "ingest":
+            continue
+        load, dig, cpu, lat = r["load"], r["digest"], r["cpu"], r["load"]["latency_ms"]
+        rows.append(
+            f"| {r['name']} | {r['commit']['sha'][:8]} | {load['accepted_per_s']} "
+            f"| {dig['digested_per_s_end_to_end']} | {dig['queue_max']} / "
+            f"{dig['queue_at_load_end']} | {lat.get('p50')} / {lat.get('p95')} / "
+            f"{lat.get('p99')} | {cpu['app_s_per_1000_events']} "
+            f"({cpu['pg_backends_s_per_1000_events']}) "
+            f"| {mb(r['memory']['peak_rss_max_bytes'])} "
+            f"| {r['storage']['event_bytes_per_event']} | {load['status_429']}/"
+            f"{load['status_503']}/{load['other_status']} "
+            f"| {r['machine']['loadavg_at_start'][0]:.1f} |"
+        )
+    return "\n".join([head, *rows])

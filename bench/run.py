@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import procstat, report  # noqa: E402
 from bench.database import DEFAULT_PG_URL, STORAGE_TABLES, open_database  # noqa: E402
-from bench.generate import generate  # noqa: E402
+from bench.generate import Corpus, generate  # noqa: E402
 from bench.loadgen import run_k6  # noqa: E402
 from bench.servers import Layout, free_port, manage, post, server_env  # noqa: E402
 
@@ -104,7 +104,17 @@ def wait_digested(sampler: Sampler, expected: int, stall_s: float, poll_s: float
         time.sleep(poll_s)
 
 
-def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, Any]:
+def make_bodies(args: argparse.Namespace, workdir: Path) -> tuple[Path, Corpus]:
+    """The request bodies for every run of this invocation (each run starts a fresh DB)."""
+    pool = args.events or int(WARMUP_EVENTS + args.duration * (args.rate or args.max_rate) * 1.2)
+    print(f"generating {pool} {args.size} envelopes ...", flush=True)
+    bodies_dir = workdir / f"bodies-{args.size}"
+    return bodies_dir, generate(bodies_dir, pool, args.size, args.hot_issues, args.hot_ratio)
+
+
+def ingest_run(
+    args: argparse.Namespace, vus: int, workdir: Path, bodies_dir: Path, corpus: Corpus
+) -> dict[str, Any]:
     WEB_PIDS.clear()
     db = open_database(args.db, args.pg_url, workdir)
     db.recreate()
@@ -116,11 +126,6 @@ def ingest_run(args: argparse.Namespace, vus: int, workdir: Path) -> dict[str, A
     dsn = manage(env, "createproject", "Bench").strip().splitlines()[-1]
     key, project_id = dsn.split("://", 1)[1].split("@")[0], int(dsn.rsplit("/", 1)[1])
     storage_before = db.storage()
-
-    pool = args.events or int(WARMUP_EVENTS + args.duration * (args.rate or args.max_rate) * 1.2)
-    print(f"generating {pool} {args.size} envelopes ...", flush=True)
-    bodies_dir = workdir / f"bodies-{args.size}"
-    corpus = generate(bodies_dir, pool, args.size, args.hot_issues, args.hot_ratio)
 
     layout = Layout(env, port, args.digest_workers, workdir / "logs")
     app, pg, aux = procstat.CpuTracker(), procstat.CpuTracker(), procstat.CpuTracker()
@@ -291,13 +296,14 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", nargs="?", choices=["ingest", "ui"], default="ingest")
+    parser.add_argument("mode", nargs="?", choices=["ingest", "ui", "table"], default="ingest")
+    parser.add_argument("files", nargs="*", type=Path, help="table: result files to show")
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="dropped and recreated!")
-    parser.add_argument("--vus", default="16", help="comma-separated concurrency levels")
+    parser.add_argument("--vus", default="4,16,48", help="comma-separated concurrency levels")
     parser.add_argument("--rate", type=int, help="open model: requests/s (overload runs)")
     parser.add_argument("--max-vus", type=int, default=300)
-    parser.add_argument("--duration", type=int, default=20, help="seconds of load")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--size", choices=["small", "large"], default="small")
     parser.add_argument("--max-rate", type=int, default=2500, help="sizes the body pool")
     parser.add_argument("--events", type=int, help="body pool size (default from rate)")
@@ -317,17 +323,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     args.env = parse_env(args.env)
 
+    if args.mode == "table":
+        import json
+
+        print(report.markdown([json.loads(f.read_text()) for f in args.files]))
+        return []
     if args.mode == "ui":
         from bench.ui import ui_benchmark
 
         results = [ui_benchmark(args.ui_database_url, args.ui_project, args.requests)]
     else:
         results = []
-        for vus in [int(v) for v in str(args.vus).split(",")]:
-            with tempfile.TemporaryDirectory(prefix="bugtrack-bench-") as tmp:
-                result = ingest_run(args, vus, Path(tmp))
-            print(show(result), flush=True)
-            results.append(result)
+        with tempfile.TemporaryDirectory(prefix="bugtrack-bench-bodies-") as bodies_tmp:
+            bodies_dir, corpus = make_bodies(args, Path(bodies_tmp))
+            for vus in [int(v) for v in str(args.vus).split(",")]:
+                with tempfile.TemporaryDirectory(prefix="bugtrack-bench-") as tmp:
+                    result = ingest_run(args, vus, Path(tmp), bodies_dir, corpus)
+                print(show(result), flush=True)
+                results.append(result)
     for result in results:
         if not args.no_save:
             print(f"saved {report.save(result, result['name'], args.results)}")

@@ -18,6 +18,7 @@ SEARCH_PARAM = os.environ.get("BENCH_UI_SEARCH_PARAM", "query")
 def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access-log line per timed request
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bugtrack.settings")
     import django
 

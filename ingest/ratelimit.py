@@ -1,14 +1,17 @@
 """Per-project events/minute and the global intake-queue cap.
 
-The per-minute count lives in one `RateCounter` row per project and minute, bumped with an
-upsert inside the request's only write transaction, so every gunicorn process on every
-machine shares it exactly. Once a project is over, this process remembers that until the
-minute ends and answers 429 without touching the database.
-Requests without events (client reports) are never limited per project.
-The queue depth is counted at most once per DEPTH_CACHE_SECONDS per process.
+The per-minute count lives in one `RateCounter` row per project and minute, shared by every
+gunicorn process on every machine. Each process adds its events to that row inside the
+request's only write transaction: every event for small limits or once the count nears the
+limit, otherwise batched at most once a second (so a busy project's requests don't queue on
+one row lock through each commit). Once a project is over, this process remembers that
+until the minute ends and refuses its events from memory. Requests without events (client
+reports) are never limited per project. The queue depth is counted at most once per
+DEPTH_CACHE_SECONDS per process.
 """
 
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
@@ -16,6 +19,9 @@ from django.db import connection
 from ingest.errors import RateLimited
 from ingest.models import IntakeEvent, RateCounter
 
+FLUSH_SECONDS = 1.0
+NEAR_LIMIT = 0.8  # from this share of the limit on, every event is counted in the database
+BATCH_MIN_LIMIT = 600  # smaller limits are always written through, so they are exact
 DEPTH_CACHE_SECONDS = 1.0
 QUEUE_FULL_RETRY_AFTER = 10
 KEEP_MINUTES = 2
@@ -67,30 +73,70 @@ def check_project(project_id: int, now: float) -> None:
         raise _project_limited(now)
 
 
+@dataclass
+class _Window:
+    """This process's view of one project's current minute."""
+
+    minute: int
+    known: int = 0  # the shared count as last read back from the database
+    pending: int = 0  # accepted here but not yet added to the database
+    flushed_at: float = float("-inf")
+
+
+_windows: dict[int, _Window] = {}
+
+
 def count_event(project_id: int, limit: int, now: float) -> None:
-    """Bump this minute's counter; must run inside the write transaction (rolls back on 429)."""
-    global _last_cleanup_minute
+    """Count one event; must run inside the write transaction (which rolls back on 429).
+
+    Far below a large limit, events are counted in memory and added to the shared row at
+    most once per FLUSH_SECONDS, so busy projects don't serialize on one row lock; other
+    processes' unflushed events (at most a second's worth) can then overshoot the limit a
+    little. Small limits and counts near the limit go through the row on every event.
+    """
     minute = current_minute(now)
+    window = _windows.get(project_id)
+    if window is None or window.minute != minute:
+        window = _windows[project_id] = _Window(minute)
+    estimate = window.known + window.pending + 1
+    if estimate > limit:
+        _over_limit[project_id] = minute
+        raise _project_limited(now)
+    if (
+        limit >= BATCH_MIN_LIMIT
+        and now - window.flushed_at < FLUSH_SECONDS
+        and estimate < limit * NEAR_LIMIT
+    ):
+        window.pending += 1
+        return
+    total = _add(project_id, minute, window.pending + 1)
+    if total > limit:
+        _over_limit[project_id] = minute
+        raise _project_limited(now)  # rolled back: `pending` stays unflushed
+    window.known, window.pending, window.flushed_at = total, 0, now
+
+
+def _add(project_id: int, minute: int, n: int) -> int:
+    global _last_cleanup_minute
     table = RateCounter._meta.db_table
     with connection.cursor() as cursor:
         if minute != _last_cleanup_minute:
             cursor.execute(f"DELETE FROM {table} WHERE minute < %s", [minute - KEEP_MINUTES])
             _last_cleanup_minute = minute
         cursor.execute(
-            f"INSERT INTO {table} (project_id, minute, events) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (project_id, minute) DO UPDATE SET events = {table}.events + 1 "
+            f"INSERT INTO {table} (project_id, minute, events) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (project_id, minute) DO UPDATE SET events = {table}.events + %s "
             "RETURNING events",
-            [project_id, minute],
+            [project_id, minute, n, n],
         )
         (events,) = cursor.fetchone()
-    if events > limit:
-        _over_limit[project_id] = minute
-        raise _project_limited(now)
+    return events
 
 
 def reset() -> None:
     """Forget in-process state (tests)."""
     global _last_cleanup_minute
     _over_limit.clear()
+    _windows.clear()
     _last_cleanup_minute = -1
     _depth.update(value=0, expires=0.0)

@@ -56,7 +56,7 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
         raise MethodNotAllowed("only POST is allowed here")
     received_at = timezone.now()
     now = time.time()
-    # Reject bad keys and limited projects before reading a byte of the body when we can.
+    # Reject bad keys and a full queue before reading a byte of the body when we can.
     is_store = endpoint == "store"
     key = key_from_request(request)
     info = _admit(key, project_id, now) if key or is_store else None

@@ -7,6 +7,7 @@ commands started beside it. Queue depth, digest lag and the outbox are read from
 at scrape time instead, so they are right whichever machine is scraped.
 """
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from prometheus_client.registry import Collector
 
 from ops.multiproc import ENV, process_identifier
 
+logger = logging.getLogger(__name__)
 MULTIPROC_DIR = os.environ.get(ENV, "")
 if MULTIPROC_DIR:
     values.ValueClass = values.MultiProcessValue(process_identifier)
@@ -126,7 +128,18 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         from ops.queue import outbox_counts, queue_state
 
-        state = queue_state()
+        up = GaugeMetricFamily(
+            "bugtrack_database_up", "1 if the database answered this scrape's queries."
+        )
+        try:
+            state, outbox_by_status = queue_state(), outbox_counts()
+        except Exception:  # the counters are still worth scraping while the database is down
+            logger.warning("metrics: database gauges unavailable", exc_info=True)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         yield GaugeMetricFamily(
             "bugtrack_intake_queue_depth", "Events waiting to be digested.", value=state.depth
         )
@@ -140,7 +153,7 @@ class DatabaseCollector(Collector):
             "Alerts in the outbox not yet sent, by status.",
             labels=["status"],
         )
-        for status, count in outbox_counts().items():
+        for status, count in outbox_by_status.items():
             outbox.add_metric([status], count)
         yield outbox
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bugtrack.corpus import find_corpus
 from ingest.models import IntakeEvent
 from projects.models import Project
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
 SITE_PACKAGES = "/venv/lib/python3.11/site-packages/"
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from django.utils import timezone
 
+from bugtrack.corpus import find_corpus
 from issues.models import Event, Issue, IssueBucket, IssueHistory, IssueTagValue
 from issues.payload import encode
 from projects.models import Project
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
 _numbers = itertools.count(1)
 
 

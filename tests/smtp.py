@@ -8,6 +8,7 @@ import time
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from tests.live import free_port
 
@@ -42,12 +43,27 @@ class Inbox:
             return list(self._messages)
 
 
-class SmtpServer:
-    """Start, stop and restart (same port) a local SMTP server, e.g. to simulate an outage."""
+def check_login(expected: tuple[str, str]):
+    """An aiosmtpd authenticator accepting exactly one user name and password."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == expected)
+
+    return authenticator
+
+
+class SmtpServer:
+    """Start, stop and restart (same port) a local SMTP server, e.g. to simulate an outage.
+
+    `**smtp_options` go to aiosmtpd: `ssl_context` for implicit TLS, `tls_context` (+
+    `require_starttls`) for STARTTLS, `authenticator` (+ `auth_require_tls`) for logins.
+    """
+
+    def __init__(self, delay: float = 0.0, **smtp_options) -> None:
         self.port = free_port()
         self.inbox = Inbox(delay)
+        self.smtp_options = smtp_options
         self._controller: Controller | None = None
 
     @property
@@ -59,7 +75,9 @@ class SmtpServer:
         return self.inbox.messages
 
     def start(self) -> "SmtpServer":
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, **self.smtp_options
+        )
         self._controller.start()
         return self
 

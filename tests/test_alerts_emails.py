@@ -1,6 +1,8 @@
 """Alert email templates, their context, the preview command and `sendtestemail`."""
 
 import re
+import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +23,7 @@ from alerts.frames import top_frames
 from alerts.models import Alert, AlertKind, AlertStatus
 from tests.alert_factories import new_issue_with_alert
 from tests.live import ROOT, process_env
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, check_login
 
 TEMPLATES = Path(django_settings.BASE_DIR) / "templates" / "alerts" / "email"
 
@@ -165,3 +167,49 @@ def test_console_email_url_prints_the_message():
         text=True,
     )
     assert "To: ops@example.com" in done.stdout
+
+
+@pytest.fixture
+def self_signed_cert(tmp_path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate for the TLS test server")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.parametrize("scheme", ["smtp+tls", "smtp+ssl"])
+def test_sendtestemail_works_over_tls_with_a_login(scheme, self_signed_cert):
+    cert, key = self_signed_cert
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    if scheme == "smtp+ssl":
+        # aiosmtpd cannot tell that an implicit-TLS socket is encrypted: allow AUTH anyway.
+        tls = {"ssl_context": context, "auth_require_tls": False}
+    else:
+        tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    server = SmtpServer(authenticator=check_login(("alerts", "s3cret/pw")), **tls)
+    server.start()
+    try:
+        env = process_env(
+            "http://127.0.0.1:8000",
+            # A slash in the password must be percent-encoded in the URL.
+            EMAIL_URL=f"{scheme}://alerts:s3cret%2Fpw@127.0.0.1:{server.port}",
+            SSL_CERT_FILE=str(cert),  # trust our own certificate in the child process
+        )
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "sendtestemail", "ops@example.com"],
+            env=env,
+            timeout=60,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert [m["To"] for m in server.wait_for(1)] == ["ops@example.com"]
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.serializers import event_json
+from bugtrack.corpus import find_corpus
 from projects.services import create_project
 from tests.api_factories import (
     PYTHON_EVENT,
@@ -23,7 +24,7 @@ from tests.api_factories import (
 
 pytestmark = pytest.mark.django_db
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
 
 
 def get(client, user, url, **params):

@@ -34,11 +34,11 @@ def harness_database_args(tmp_path) -> list[str]:
 
 def test_every_accepted_event_is_digested(tmp_path):
     args = harness_database_args(tmp_path) + [
-        "--rate", "60", "--vus", "2", "--max-vus", "4", "--duration", "4",
+        "--rate", "60", "--vus", "2", "--max-vus", "8", "--duration", "4",
         "--events", "400", "--stall", "60", "--web-workers", "2",
         "--results", str(tmp_path), "--no-save",
     ]  # fmt: skip
     [result] = run.main(args)
-    assert result["load"]["accepted"] > 100
+    assert result["load"]["accepted"] > 0  # how many depends on the machine; not timed
     assert result["digest"]["all_accepted_digested"], result["problems"]
     assert result["digest"]["digested"] == result["load"]["accepted"]

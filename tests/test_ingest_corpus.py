@@ -1,29 +1,15 @@
 """Every real SDK payload in ../shared/corpus/ is accepted by store and as an envelope."""
 
-import os
 from pathlib import Path
 
 import orjson
 import pytest
 
+from bugtrack.corpus import REPO_ROOT, find_corpus
 from ingest.models import IntakeEvent
 from projects.services import create_project
 from tests.conftest import sentry_auth_header
 from tests.ingest_factories import envelope
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def find_corpus() -> Path | None:
-    """`shared/corpus` beside the repo (CI's fresh clone) or beside a parent (worktrees)."""
-    if os.environ.get("BUGTRACK_CORPUS"):
-        return Path(os.environ["BUGTRACK_CORPUS"])
-    for parent in REPO_ROOT.parents:
-        candidate = parent / "shared" / "corpus"
-        if candidate.is_dir():
-            return candidate
-    return None
-
 
 CORPUS = find_corpus()
 FILES = sorted(CORPUS.rglob("*.json")) if CORPUS else []

@@ -3,7 +3,8 @@
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ingest import ratelimit
@@ -58,6 +59,45 @@ def test_projects_are_counted_separately():
     count(1, 1, T0)
     count(2, 1, T0)
     assert RateCounter.objects.count() == 2
+
+
+def counter_writes(fn) -> int:
+    """How many upserts of the counter table ran while running fn."""
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return sum(
+        q["sql"].startswith("INSERT") and "ratecounter" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_far_from_the_limit_events_are_added_to_the_database_once_a_second():
+    count(1, 1000, T0)
+    assert counter_writes(lambda: [count(1, 1000, T0 + 0.05 * i) for i in range(10)]) == 0
+    assert counter_writes(lambda: count(1, 1000, T0 + 1.5)) == 1
+    assert RateCounter.objects.get().events == 12
+
+
+def test_small_limits_are_written_through_on_every_event_so_they_are_exact():
+    for i in range(5):
+        assert counter_writes(lambda i=i: count(1, 10, T0 + 0.01 * i)) == 1
+    assert RateCounter.objects.get().events == 5
+
+
+def test_near_a_large_limit_every_event_is_written_through():
+    count(1, 1000, T0)
+    RateCounter.objects.filter(project_id=1).update(events=850)  # counted elsewhere
+    count(1, 1000, T0 + 1.5)  # a second later: flushes and reads 851
+    for i in range(3):
+        assert counter_writes(lambda i=i: count(1, 1000, T0 + 1.6 + 0.01 * i)) == 1
+    assert RateCounter.objects.get().events == 854
+
+
+def test_another_process_s_events_count_against_the_limit():
+    count(1, 10, T0)
+    RateCounter.objects.filter(project_id=1).update(events=10)  # nine more, elsewhere
+    with pytest.raises(RateLimited):
+        count(1, 10, T0 + 2)  # the next write-through reads 10 + 1
 
 
 @pytest.mark.parametrize("offset,expected", [(0.0, 60), (0.5, 60), (59.2, 1), (59.99, 1), (30, 30)])

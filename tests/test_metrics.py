@@ -63,6 +63,7 @@ def test_metrics_without_the_right_bearer_token_gets_401(client, db):
 
 def test_metrics_parse_and_cover_every_family(client, db):
     samples = scrape(client)
+    assert samples["bugtrack_database_up"] == 1
     for name in [
         "bugtrack_events_accepted_total",
         'bugtrack_events_rejected_total{reason="auth"}',
@@ -259,3 +260,17 @@ def test_static_files_and_unknown_paths_get_bounded_view_labels(client, db):
     assert any('view="static"' in name for name in samples)
     assert any('view="unmatched"' in name for name in samples)
     assert not any("no/such/path" in name for name in samples)
+
+
+@pytest.mark.live
+def test_metrics_still_answer_with_database_up_zero_when_the_database_is_down(transactional_db):
+    server = Gunicorn(
+        workers=1, METRICS_TOKEN=TOKEN, DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere"
+    )
+    try:
+        samples = live_scrape(server)
+    finally:
+        server.stop()
+    assert samples["bugtrack_database_up"] == 0
+    assert "bugtrack_events_accepted_total" in samples
+    assert "bugtrack_intake_queue_depth" not in samples

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from bugtrack.corpus import find_corpus
 from issues.demodata import DemoData
 from projects.models import Project, Role
 from projects.services import add_member, create_project
 
-DEFAULT_CORPUS = Path(settings.BASE_DIR).parent.parent / "shared" / "corpus"
+DEFAULT_CORPUS = find_corpus() or Path(settings.BASE_DIR).parent / "shared" / "corpus"
 
 
 class Command(BaseCommand):
