@@ -127,7 +127,7 @@ def ingest_run(
     key, project_id = dsn.split("://", 1)[1].split("@")[0], int(dsn.rsplit("/", 1)[1])
     storage_before = db.storage()
 
-    layout = Layout(env, port, args.digest_workers, workdir / "logs")
+    layout = Layout(env, port, args.digest_workers, workdir / "logs", tuple(args.gunicorn_arg))
     app, pg, aux = procstat.CpuTracker(), procstat.CpuTracker(), procstat.CpuTracker()
     sampler = Sampler(db, layout, app, pg, aux, interval=1.0)
     try:
@@ -313,6 +313,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--hot-ratio", type=float, default=0.9)
     parser.add_argument("--stall", type=float, default=60, help="give up after N s idle")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for servers")
+    parser.add_argument(
+        "--gunicorn-arg", action="append", default=[], metavar="ARG",
+        help="extra gunicorn option, e.g. --gunicorn-arg=--worker-class=gthread (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write a result file")
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     parser.add_argument(

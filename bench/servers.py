@@ -89,7 +89,14 @@ class Layout:
     """gunicorn (bugtrack/gunicorn.conf.py) + the background commands of `manage.py serve`
     (the digest `worker` x digest_workers, `sendalerts`, ...)."""
 
-    def __init__(self, env: dict[str, str], port: int, digest_workers: int, log_dir: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int,
+        digest_workers: int,
+        log_dir: Path,
+        gunicorn_args: tuple[str, ...] = (),
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +104,7 @@ class Layout:
         conf = str(ROOT / "bugtrack" / "gunicorn.conf.py")
         self.gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", conf, "--bind", f"127.0.0.1:{port}",
-             "bugtrack.wsgi"],
+             *gunicorn_args, "bugtrack.wsgi"],
             cwd=ROOT, env=env, stdout=self._logs[0], stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.workers = []
