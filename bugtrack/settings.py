@@ -149,7 +149,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 # connection to a WAL database checkpoints (fsyncs) and deletes the WAL, which made every
 # ingest request cost ~25 ms instead of ~1 ms.
 _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", "int", default=600)
-_db["CONN_HEALTH_CHECKS"] = True
+# Off by default: a health check is a SELECT 1 round trip on every request. Ingest replaces
+# a stale connection itself (ingest/queue.py); other views fail once and reconnect.
+_db["CONN_HEALTH_CHECKS"] = _read("CONN_HEALTH_CHECKS", "bool", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -86,13 +86,11 @@ class _Window:
 _windows: dict[int, _Window] = {}
 
 
-def count_event(project_id: int, limit: int, now: float) -> None:
-    """Count one event; must run inside the write transaction (which rolls back on 429).
+def count_in_memory(project_id: int, limit: int, now: float) -> bool:
+    """Count one event in this process's memory when no write to the shared row is due.
 
-    Far below a large limit, events are counted in memory and added to the shared row at
-    most once per FLUSH_SECONDS, so busy projects don't serialize on one row lock; other
-    processes' unflushed events (at most a second's worth) can then overshoot the limit a
-    little. Small limits and counts near the limit go through the row on every event.
+    False means the caller must count it with `count_event` inside its write transaction.
+    Raises the 429 when the estimate is already over the limit.
     """
     minute = current_minute(now)
     window = _windows.get(project_id)
@@ -108,7 +106,22 @@ def count_event(project_id: int, limit: int, now: float) -> None:
         and estimate < limit * NEAR_LIMIT
     ):
         window.pending += 1
+        return True
+    return False
+
+
+def count_event(project_id: int, limit: int, now: float) -> None:
+    """Count one event; must run inside the write transaction (which rolls back on 429).
+
+    Far below a large limit, events are counted in memory and added to the shared row at
+    most once per FLUSH_SECONDS, so busy projects don't serialize on one row lock; other
+    processes' unflushed events (at most a second's worth) can then overshoot the limit a
+    little. Small limits and counts near the limit go through the row on every event.
+    """
+    if count_in_memory(project_id, limit, now):
         return
+    minute = current_minute(now)
+    window = _windows[project_id]
     total = _add(project_id, minute, window.pending + 1)
     if total > limit:
         _over_limit[project_id] = minute

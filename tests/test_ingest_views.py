@@ -383,3 +383,36 @@ def test_lone_surrogates_from_browser_sdks_are_repaired_not_refused(client, proj
 def test_the_queued_row_carries_the_request_id_of_the_access_log(client, project):
     post(client, project, event_envelope(event_body()), HTTP_X_REQUEST_ID="req-1234abcd")
     assert IntakeEvent.objects.get().request_id == "req-1234abcd"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_connection_killed_under_ingest_is_replaced_and_the_event_queued(
+    client, project
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server-side connection to terminate (PostgreSQL)")
+    import psycopg
+
+    headers = sentry_auth_header(project)
+    url = f"/api/{project.pk}/envelope/"
+    client.post(url, event_envelope(event_body()), content_type=ENVELOPE, **headers)
+    backend_pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:  # as if the database restarted
+        other.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    event = event_body()
+    response = client.post(url, event_envelope(event), content_type=ENVELOPE, **headers)
+    assert response.status_code == 200
+    assert IntakeEvent.objects.filter(event_id=event["event_id"]).exists()
+
+
+def test_a_plain_event_costs_one_statement_and_no_transaction(client, project):
+    headers = sentry_auth_header(project)
+    url = f"/api/{project.pk}/envelope/"
+    client.post(url, event_envelope(event_body()), content_type=ENVELOPE, **headers)  # warm
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, event_envelope(event_body()), content_type=ENVELOPE, **headers)
+    assert response.status_code == 200
+    assert [q["sql"].split()[0] for q in queries] == ["INSERT"], [q["sql"] for q in queries]
