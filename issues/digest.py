@@ -190,7 +190,11 @@ def _issues_for(
     issues = _lookup(keys, lock=False)
     missing = [k for k in keys if k not in issues]
     if missing:
-        locked = Project.objects.select_for_update().filter(id__in={k[0] for k in missing})
+        # NO KEY UPDATE: does not conflict with the key-share locks that inserting events,
+        # releases and alerts (foreign keys to the project) take in other workers.
+        locked = Project.objects.select_for_update(no_key=True).filter(
+            id__in={k[0] for k in missing}
+        )
         projects.update({p.pk: p for p in locked.order_by("id")})
     issues = _lookup(keys, lock=True) if missing or connection.vendor == "postgresql" else issues
     missing = [k for k in keys if k not in issues]
@@ -220,7 +224,7 @@ def _lookup(keys: list[tuple[int, str]], lock: bool) -> dict[tuple[int, str], Is
         where |= Q(project_id=pid, grouping_hash__in=hs)
     qs = Issue.objects.filter(where).order_by("project_id", "grouping_hash")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(no_key=True)
     return {(i.project_id, i.grouping_hash): i for i in qs}
 
 

@@ -55,6 +55,9 @@ class Issue(models.Model):
         indexes = [
             models.Index(fields=["project", "status", "-last_seen"], name="issue_list_idx"),
             models.Index(fields=["project", "-last_seen"], name="issue_last_seen_idx"),
+            # the issue list's other two sorts
+            models.Index(fields=["project", "status", "-event_count"], name="issue_count_idx"),
+            models.Index(fields=["project", "status", "-first_seen"], name="issue_first_seen_idx"),
         ]
 
     def __str__(self) -> str:
@@ -115,6 +118,8 @@ class IssueTagValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "key", "value"], name="unique_issue_tag")
         ]
+        # `tag:value` searches on the issue list go from the tag to its issues.
+        indexes = [models.Index(fields=["key", "value", "issue"], name="issue_tag_lookup_idx")]
 
     def __str__(self) -> str:
         return f"{self.key}={self.value} ({self.count})"

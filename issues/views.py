@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import orjson
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -147,7 +148,6 @@ def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "nav": _neighbours(issue, event) if event else {},
             "charts": charts.issue_charts(issue.pk),
             "history": history,
-            "ignore_choices": IGNORE_CHOICES,
         },
     )
 
@@ -196,7 +196,7 @@ def event_json(request: HttpRequest, slug: str, pk: int, event_id: str) -> HttpR
     if event is None:
         raise Http404
     try:
-        body = presenters.orjson.dumps(decode(event.payload), option=presenters.orjson.OPT_INDENT_2)
+        body = orjson.dumps(decode(event.payload), option=orjson.OPT_INDENT_2)
     except Exception:
         body = bytes(event.payload)  # not decodable: hand back what is stored
     response = HttpResponse(body, content_type="application/json")

@@ -117,3 +117,18 @@ def test_only_admins_see_the_test_email_button(client, project, owner, member):
     assert button in client.get(alerts_url(project)).content.decode()
     client.force_login(member)
     assert button not in client.get(alerts_url(project)).content.decode()
+
+
+def test_project_pages_link_to_the_alerts_tab(client, project, member):
+    client.force_login(member)
+    page = client.get(reverse("issues:list", args=[project.slug])).content.decode()
+    assert f'href="{alerts_url(project)}"' in page
+
+
+def test_only_staff_see_the_failed_alerts_link(client, owner):
+    failed_url = reverse("alerts:failed")
+    client.force_login(owner)
+    assert failed_url not in client.get(reverse("projects:list")).content.decode()
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    assert failed_url in client.get(reverse("projects:list")).content.decode()

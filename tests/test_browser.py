@@ -164,7 +164,7 @@ GROUPING = {
 
 def rich_issue(project: Project) -> Issue:
     issue = make_issue(
-        project, title="PaymentError: card declined", culprit="shop.payments in charge",
+        project, short_id=1, title="PaymentError: card declined", culprit="shop.payments in charge",
         event_count=1342, first_release="web@1.2.0", last_release="web@1.2.3",
         grouping_components=GROUPING,
     )  # fmt: skip
