@@ -11,6 +11,7 @@ import os
 import statistics
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 SEARCH_PARAM = os.environ.get("BENCH_UI_SEARCH_PARAM", "query")
 
@@ -83,8 +84,9 @@ def ui_benchmark(database_url: str, project_slug: str, requests: int) -> dict[st
     listing = reverse("issues:list", args=[project.slug])
     pages = {
         "issue list (default)": listing,
-        f"issue list (search {word!r})": f"{listing}?{SEARCH_PARAM}={word}",
-        f"issue list (tag browser:{tag.value})": f"{listing}?{SEARCH_PARAM}=browser:{tag.value}"
+        f"issue list (search {word!r})": f"{listing}?" + urlencode({SEARCH_PARAM: word}),
+        f"issue list (tag browser:{tag.value})": f"{listing}?"
+        + urlencode({SEARCH_PARAM: f'browser:"{tag.value}"'})  # values may hold spaces
         if tag
         else listing,
         f"issue page ({biggest.event_count} events)": reverse(

@@ -156,6 +156,10 @@ class DemoData:
             Project.objects.filter(pk=self.project.pk).update(
                 next_short_id=models.F("next_short_id") + len(plans)
             )
+        if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses 1 row
+            with connection.cursor() as cursor:
+                for model in (Issue, Event, IssueTagValue, IssueBucket, IssueHistory):
+                    cursor.execute(f'ANALYZE "{model._meta.db_table}"')
         self.log(f"done in {time.monotonic() - started:.1f}s")
         return {"issues": len(plans), "events": written, "tag_values": len(self.tag_rows),
                 "buckets": len(self.bucket_rows), "history": len(self.history_rows)}  # fmt: skip
