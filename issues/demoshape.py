@@ -6,11 +6,12 @@ shape (exception/threads/breadcrumbs as {"values": [...]}, tags as pairs, float 
 """
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from issues.normalize import parse
 
 Event = dict[str, Any]
 
@@ -24,7 +25,7 @@ def templates_from_corpus(corpus: Path) -> Iterator[Event]:
         if str(path.relative_to(corpus)) in broken:
             continue
         try:
-            data = json.loads(path.read_text())
+            data = parse(path.read_bytes())  # the digest's own parsing (drops NUL characters)
         except (ValueError, UnicodeDecodeError):
             continue
         if isinstance(data, dict):
