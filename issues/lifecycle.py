@@ -23,21 +23,29 @@ def _record(
     )
 
 
+def _set_status(
+    issue: Issue,
+    status: str,
+    *,
+    release: str = "",
+    until: datetime | None = None,
+    until_count: int | None = None,
+) -> None:
+    """Set the status and clear whatever condition the previous status carried."""
+    issue.status = status
+    issue.resolved_in_release = release
+    issue.ignore_until = until
+    issue.ignore_until_count = until_count
+    fields = ["status", "resolved_in_release", "ignore_until", "ignore_until_count"]
+    if status in (IssueStatus.RESOLVED, IssueStatus.RESOLVED_NEXT_RELEASE):
+        issue.resolved_at = timezone.now()  # events queued before this don't reopen it
+        fields.append("resolved_at")
+    issue.save(update_fields=fields)
+
+
 @transaction.atomic
 def resolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "") -> None:
-    issue.status = IssueStatus.RESOLVED
-    issue.resolved_in_release = ""
-    issue.resolved_at = timezone.now()
-    issue.ignore_until = issue.ignore_until_count = None
-    issue.save(
-        update_fields=[
-            "status",
-            "resolved_in_release",
-            "resolved_at",
-            "ignore_until",
-            "ignore_until_count",
-        ]
-    )
+    _set_status(issue, IssueStatus.RESOLVED)
     _record(issue, HistoryKind.RESOLVED, user, actor)
 
 
@@ -46,30 +54,13 @@ def resolve_in_next_release(
     issue: Issue, user: AbstractBaseUser | None = None, actor: str = ""
 ) -> None:
     """Resolved until an event arrives from a release newer than the current latest one."""
-    issue.status = IssueStatus.RESOLVED_NEXT_RELEASE
-    issue.resolved_in_release = issue.last_release
-    issue.resolved_at = timezone.now()
-    issue.ignore_until = issue.ignore_until_count = None
-    issue.save(
-        update_fields=[
-            "status",
-            "resolved_in_release",
-            "resolved_at",
-            "ignore_until",
-            "ignore_until_count",
-        ]
-    )
+    _set_status(issue, IssueStatus.RESOLVED_NEXT_RELEASE, release=issue.last_release)
     _record(issue, HistoryKind.RESOLVED_NEXT_RELEASE, user, actor, release=issue.last_release)
 
 
 @transaction.atomic
 def unresolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "") -> None:
-    issue.status = IssueStatus.UNRESOLVED
-    issue.resolved_in_release = ""
-    issue.ignore_until = issue.ignore_until_count = None
-    issue.save(
-        update_fields=["status", "resolved_in_release", "ignore_until", "ignore_until_count"]
-    )
+    _set_status(issue, IssueStatus.UNRESOLVED)
     _record(issue, HistoryKind.UNRESOLVED, user, actor)
 
 
@@ -83,13 +74,8 @@ def ignore(
 ) -> None:
     """Ignore forever, for a duration, or until `more_events` more events arrive."""
     until: datetime | None = timezone.now() + duration if duration else None
-    issue.status = IssueStatus.IGNORED
-    issue.resolved_in_release = ""
-    issue.ignore_until = until
-    issue.ignore_until_count = issue.event_count + more_events if more_events else None
-    issue.save(
-        update_fields=["status", "resolved_in_release", "ignore_until", "ignore_until_count"]
-    )
+    count = issue.event_count + more_events if more_events else None
+    _set_status(issue, IssueStatus.IGNORED, until=until, until_count=count)
     _record(
         issue,
         HistoryKind.IGNORED,
