@@ -1,7 +1,5 @@
 """Headless Chromium: sign in, create a project, copy its DSN, send a test event; CSP-clean."""
 
-from pathlib import Path
-
 import pytest
 
 from ingest.models import IntakeEvent
@@ -10,35 +8,12 @@ from tests.conftest import dsn_for, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    # Playwright's sync API runs an event loop in this thread; our ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
 
 def test_admin_signs_in_creates_a_project_and_copies_its_dsn(
-    transactional_db, live_server_url, chromium
+    transactional_db, live_server_url, browser
 ):
     make_user("chief", is_staff=True)
-    context = chromium.new_context(base_url=live_server_url)
+    context = browser.new_context(base_url=live_server_url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server_url)
     # We serve no favicon; Chromium's automatic request for one is not a page error.
     context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
