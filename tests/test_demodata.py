@@ -56,3 +56,17 @@ def test_short_ids_continue_after_the_demo_issues(demo):
     assert sorted(Issue.objects.filter(project=demo).values_list("short_id", flat=True)) == list(
         range(1, 26)
     )
+
+
+def test_corpus_templates_carry_no_nul_characters_postgresql_would_refuse():
+    from bugtrack.corpus import find_corpus
+    from issues.demoshape import templates_from_corpus
+
+    corpus = find_corpus()
+    if corpus is None:
+        pytest.skip("no shared/corpus beside the repo")
+    import orjson
+
+    dumped = [orjson.dumps(t) for t in templates_from_corpus(corpus)]
+    assert len(dumped) > 100
+    assert not [d for d in dumped if b"\\u0000" in d]
