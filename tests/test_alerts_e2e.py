@@ -1,6 +1,5 @@
 """End to end: the real sentry-sdk -> live gunicorn -> digest worker -> sender -> real SMTP."""
 
-import importlib.util
 import signal
 import time
 
@@ -46,10 +45,6 @@ def wait_until(predicate, timeout: float = 30):
     raise AssertionError("timed out waiting")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("issues.digest") is None,
-    reason="issues.digest (the digest worker) is not on this branch yet",
-)
 def test_a_real_event_alerts_once_then_regresses(live_server_url, project, outsider, smtp_server):
     opted_out = add_member(project, outsider)
     opted_out.send_alerts = False

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.messages import get_messages
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert, AlertStatus
@@ -42,10 +42,6 @@ def test_outsiders_get_404_for_a_projects_alerts(client, project, outsider):
 
 
 def test_signed_out_visitors_are_sent_to_login(client, project):
-    try:
-        reverse("login")
-    except NoReverseMatch:
-        pytest.skip("the accounts app's login URL is not on this branch yet")
     response = client.get(alerts_url(project))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 

@@ -5,20 +5,12 @@ sends a few hundred envelopes with k6 at a low rate, and checks only that every 
 saw accepted was digested.
 """
 
-import importlib.util
-
 import pytest
 from django.conf import settings
 
 from bench import run
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        importlib.util.find_spec("issues.digest") is None,
-        reason="the digest worker (issues.digest) is not on this branch yet",
-    ),
-]
+pytestmark = [pytest.mark.live]
 
 
 def harness_database_args(tmp_path) -> list[str]:

@@ -1,6 +1,5 @@
 """The Docker entrypoint, run on this machine exactly as the image runs it (role `all`)."""
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -12,8 +11,6 @@ import pytest
 from issues.models import Issue
 from tests.conftest import dsn_for
 from tests.live import ROOT, free_port, http, process_env, send_with_sentry_sdk, wait_for_port
-
-DIGEST_LANDED = importlib.util.find_spec("issues.digest") is not None
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -27,7 +24,6 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.live
-@pytest.mark.skipif(not DIGEST_LANDED, reason="the digest worker is still the placeholder")
 def test_entrypoint_all_serves_ingests_and_digests_an_sdk_event(
     transactional_db, project, tmp_path
 ):
