@@ -70,10 +70,11 @@ def _scrub(value: object) -> object:
 
 def store_body_to_json(body: bytes, limit: int) -> bytes:
     """Legacy store bodies: JSON, or base64 and/or zlib around JSON (old SDKs)."""
-    data = body.strip()
-    if data[:1] in (b"{", b"["):
-        return data
-    if data[:1] != b"\x78":  # not a zlib header, so base64 first
+    data = body
+    if data[:1] != b"\x78":  # not a zlib header: JSON or base64 text, where whitespace is noise
+        data = data.strip()  # (never strip zlib bytes: they may end in a whitespace byte)
+        if data[:1] in (b"{", b"["):
+            return data
         try:
             data = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError) as exc:
