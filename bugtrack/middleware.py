@@ -13,7 +13,11 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 
 class IngestShortcutMiddleware:
-    """Answer SDK traffic before the session/auth/CSRF/messages middleware ever runs."""
+    """Answer SDK traffic before the session/auth/CSRF/messages middleware ever runs.
+
+    Under gunicorn, ingest.wsgi answers it even earlier, before Django's handler; this
+    catches what reaches Django's handler anyway (the test client, other WSGI servers).
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -22,16 +26,9 @@ class IngestShortcutMiddleware:
         match = INGEST_PATH.match(request.path_info)
         if match is None:
             return self.get_response(request)
-        from ingest.views import ingest
-        from ops.middleware import observed
-        from ops.selfmonitor import ingest_scope
+        from ingest.views import serve
 
-        project_id, endpoint = int(match["project_id"]), match["endpoint"]
-        # The chain is skipped, so request id, latency and the self-monitoring guard go here.
-        with ingest_scope(request):
-            return observed(
-                request, lambda r: ingest(r, project_id, endpoint), view=f"ingest:{endpoint}"
-            )
+        return serve(request, int(match["project_id"]), match["endpoint"])
 
 
 # Paths that are public: ingest never gets here, but health, static, metrics and the token API

@@ -14,7 +14,8 @@ class IntakeEvent(models.Model):
     project_id = models.BigIntegerField()
     event_id = models.CharField(max_length=32)  # 32 lowercase hex chars, no dashes
     received_at = models.DateTimeField()
-    payload = models.BinaryField()  # the event item's JSON bytes, exactly as sent
+    # The event item's JSON as sent (or as repaired), zstd-compressed: ingest/intake_payload.py.
+    payload = models.BinaryField()
     request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
@@ -26,6 +27,11 @@ class IntakeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"intake {self.event_id} for project {self.project_id}"
+
+    def event_json(self) -> bytes:
+        from ingest.intake_payload import unpack
+
+        return unpack(self.payload)
 
 
 class ClientReport(models.Model):

@@ -4,9 +4,10 @@ write transaction, before the SDK gets its answer."""
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 
-from ingest import ratelimit
+from ingest import intake_payload, ratelimit
 from ingest.models import ClientReport, IntakeEvent
 
 
@@ -49,24 +50,61 @@ def commit(
         ratelimit.note_queued(1)
 
 
+_INSERT = (
+    f"INSERT INTO {IntakeEvent._meta.db_table} "
+    "(project_id, event_id, received_at, payload, request_id) VALUES ({placeholders}) "
+    "ON CONFLICT (project_id, event_id) DO NOTHING"
+)
+INSERT_EVENT = _INSERT.format(placeholders="%s, %s, %s, %s, %s")
+# psycopg: %b binds the payload in binary format.
+INSERT_EVENT_PG = _INSERT.format(placeholders="%s, %s, %s, %b, %s")
+
+
 def _insert_event(
     project_id: int, event: QueuedEvent, received_at: datetime, request_id: str
 ) -> None:
     # ON CONFLICT DO NOTHING: a re-sent event id still waiting in the queue is dropped.
     # Raw SQL: the ORM's insert compiler cost more CPU than the rest of the request.
+    stored = intake_payload.pack(event.payload)
+    if connection.vendor == "postgresql":
+        _insert_prepared(project_id, event.event_id, received_at, stored, request_id)
+        return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {IntakeEvent._meta.db_table} "
-            "(project_id, event_id, received_at, payload, request_id) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (project_id, event_id) DO NOTHING",
+            INSERT_EVENT,
             [
                 project_id,
                 event.event_id,
                 connection.ops.adapt_datetimefield_value(received_at),
-                event.payload,
+                stored,
                 request_id,
             ],
         )
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """Server-side binding, every statement prepared (Django's wrapper passes no kwargs)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=prepare is not False, binary=binary)
+
+
+def _insert_prepared(
+    project_id: int, event_id: str, received_at: datetime, stored: bytes, request_id: str
+) -> None:
+    """PostgreSQL: server-side binding, the payload bound in binary, the statement prepared.
+
+    Django's psycopg cursors bind client-side, so the payload travelled as hex text twice
+    its size for the server to parse and plan every time. A server-binding cursor on the
+    same connection (same transaction state) sends the bytes as they are and reuses the
+    plan: PostgreSQL CPU per insert 0.24 -> 0.11 ms (docs/performance.md).
+    """
+    connection.ensure_connection()
+    raw = _PreparedCursor(connection.connection)
+    # Django's wrappers: database errors become django.db errors, query logging still works.
+    logged = connection.queries_logged
+    with connection.make_debug_cursor(raw) if logged else connection.make_cursor(raw) as cursor:
+        cursor.execute(INSERT_EVENT_PG, (project_id, event_id, received_at, stored, request_id))
 
 
 def _insert_event_autocommit(

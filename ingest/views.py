@@ -1,6 +1,7 @@
 """The SDK endpoints: POST /api/<project_id>/envelope/ and the legacy /store/.
 
-Reached only through IngestShortcutMiddleware, so no session, auth or CSRF work happens.
+Reached through ingest.wsgi (gunicorn) or IngestShortcutMiddleware (anything else that
+calls Django's handler), so no session, auth or CSRF work happens.
 """
 
 import logging
@@ -28,8 +29,19 @@ from ingest.errors import (
 from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
 from ops import metrics
 from ops.logging import bind_request_id
+from ops.middleware import observed
+from ops.selfmonitor import ingest_scope
 
 logger = logging.getLogger(__name__)
+
+
+def serve(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    """The whole ingest answer. No middleware chain runs around it, so request id,
+    access log, latency metrics and the self-monitoring guard are applied here."""
+    with ingest_scope(request):
+        return observed(
+            request, lambda r: ingest(r, project_id, endpoint), view=f"ingest:{endpoint}"
+        )
 
 
 def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:

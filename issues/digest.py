@@ -134,7 +134,7 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
     try:
         if force_fallback:
             raise normalize.NormalizationError("event could not be digested")
-        data = normalize.normalize(normalize.parse(row.payload), row.event_id, received)
+        data = normalize.normalize(normalize.parse(row.event_json()), row.event_id, received)
         group = grouping.compute(data)
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
@@ -145,7 +145,7 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
             type(exc).__name__,
             extra={"request_id": row.request_id},
         )
-        data = normalize.fallback(row.payload, row.event_id, received)
+        data = normalize.fallback(row.event_json(), row.event_id, received)
         return Prepared(
             row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
         )

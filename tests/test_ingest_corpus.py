@@ -57,7 +57,7 @@ def check(response, path: Path) -> None:
         assert response.status_code == 200, response.content
         event_id = response.json()["id"]
         row = IntakeEvent.objects.get(event_id=event_id)
-        assert orjson.loads(bytes(row.payload)) == orjson.loads(path.read_bytes())
+        assert orjson.loads(row.event_json()) == orjson.loads(path.read_bytes())
 
 
 @pytest.mark.parametrize("path", FILES, ids=[name(p) for p in FILES])

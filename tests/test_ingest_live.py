@@ -66,7 +66,7 @@ def test_a_chunked_body_without_content_length_is_read_whole(live_server_url):
     )
     assert status == 200, answer
     assert orjson.loads(answer) == {"id": event["event_id"]}
-    assert orjson.loads(bytes(IntakeEvent.objects.get().payload)) == event
+    assert orjson.loads(IntakeEvent.objects.get().event_json()) == event
 
 
 def test_a_chunked_gzip_body_like_sentry_node_sends_is_accepted(live_server_url):

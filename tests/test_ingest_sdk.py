@@ -58,7 +58,7 @@ def sdk(live_server_url):
 
 def payloads(project) -> list[dict]:
     rows = IntakeEvent.objects.filter(project_id=project.pk).order_by("id")
-    return [orjson.loads(bytes(row.payload)) | {"_queued_id": row.event_id} for row in rows]
+    return [orjson.loads(row.event_json()) | {"_queued_id": row.event_id} for row in rows]
 
 
 def fail() -> None:
