@@ -15,9 +15,12 @@ from ops import multiproc  # noqa: E402
 from ops.logging import logging_config  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# Sync workers: ingest is one short insert, so a process per core (+1 to cover I/O waits).
+# gthread workers with keep-alive: SDKs reuse connections, several inserts per process wait
+# for their commit at once, and the wait for a thread is measured for load shedding
+# (bugtrack/gunicorn_worker.py, ingest/shedding.py). A process per core, +1.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
-worker_class = "sync"
+worker_class = "bugtrack.gunicorn_worker.TimedThreadWorker"
+threads = int(os.environ.get("WEB_THREADS", 4))
 # SDKs send in the background and retry; a slow client must not pin a worker for long.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20

@@ -207,6 +207,10 @@ INGEST_MAX_EVENT_BYTES = _positive_int("INGEST_MAX_EVENT_BYTES", 1024 * 1024)
 INGEST_EVENTS_PER_MINUTE = _positive_int("INGEST_EVENTS_PER_MINUTE", 60_000)
 INGEST_MAX_QUEUE_DEPTH = _positive_int("INGEST_MAX_QUEUE_DEPTH", 100_000)
 INGEST_KEY_CACHE_SECONDS = _read("INGEST_KEY_CACHE_SECONDS", "float", default=5.0)
+# Load shedding (ingest/shedding.py): refuse with 503 a request that waited longer than this
+# for a gunicorn thread. 0 turns it off.
+INGEST_SHED_AFTER_SECONDS = _read("INGEST_SHED_AFTER_SECONDS", "float", default=1.0)
+OVERLOAD_RETRY_AFTER = 2
 
 # Retention defaults; each project may override.
 RETENTION_MAX_EVENTS = _positive_int("RETENTION_MAX_EVENTS", 10_000)

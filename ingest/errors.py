@@ -48,3 +48,7 @@ class Unavailable(IngestError):
     def __init__(self, detail: str, retry_after: int = 10) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Overloaded(Unavailable):
+    """Requests wait longer for a thread than INGEST_SHED_AFTER_SECONDS: shed, don't queue."""

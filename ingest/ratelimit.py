@@ -11,6 +11,7 @@ DEPTH_CACHE_SECONDS per process.
 """
 
 import math
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -84,6 +85,8 @@ class _Window:
 
 
 _windows: dict[int, _Window] = {}
+# gunicorn's gthread workers run requests on several threads of one process.
+_lock = threading.Lock()
 
 
 def count_in_memory(project_id: int, limit: int, now: float) -> bool:
@@ -93,20 +96,21 @@ def count_in_memory(project_id: int, limit: int, now: float) -> bool:
     Raises the 429 when the estimate is already over the limit.
     """
     minute = current_minute(now)
-    window = _windows.get(project_id)
-    if window is None or window.minute != minute:
-        window = _windows[project_id] = _Window(minute)
-    estimate = window.known + window.pending + 1
-    if estimate > limit:
-        _over_limit[project_id] = minute
-        raise _project_limited(now)
-    if (
-        limit >= BATCH_MIN_LIMIT
-        and now - window.flushed_at < FLUSH_SECONDS
-        and estimate < limit * NEAR_LIMIT
-    ):
-        window.pending += 1
-        return True
+    with _lock:
+        window = _windows.get(project_id)
+        if window is None or window.minute != minute:
+            window = _windows[project_id] = _Window(minute)
+        estimate = window.known + window.pending + 1
+        if estimate > limit:
+            _over_limit[project_id] = minute
+            raise _project_limited(now)
+        if (
+            limit >= BATCH_MIN_LIMIT
+            and now - window.flushed_at < FLUSH_SECONDS
+            and estimate < limit * NEAR_LIMIT
+        ):
+            window.pending += 1
+            return True
     return False
 
 
@@ -121,12 +125,25 @@ def count_event(project_id: int, limit: int, now: float) -> None:
     if count_in_memory(project_id, limit, now):
         return
     minute = current_minute(now)
-    window = _windows[project_id]
-    total = _add(project_id, minute, window.pending + 1)
+    with _lock:  # take this process's pending events; other threads start a new batch
+        window = _windows[project_id]
+        n, window.pending = window.pending + 1, 0
+    try:
+        total = _add(project_id, minute, n)
+    except BaseException:
+        _unflushed(window, n - 1)
+        raise
     if total > limit:
         _over_limit[project_id] = minute
-        raise _project_limited(now)  # rolled back: `pending` stays unflushed
-    window.known, window.pending, window.flushed_at = total, 0, now
+        _unflushed(window, n - 1)
+        raise _project_limited(now)  # rolled back: the others stay pending, this one is refused
+    with _lock:
+        window.known, window.flushed_at = total, now
+
+
+def _unflushed(window: _Window, n: int) -> None:
+    with _lock:
+        window.pending += n
 
 
 def _add(project_id: int, minute: int, n: int) -> int:

@@ -5,7 +5,7 @@ import re
 import orjson
 from django.http import HttpRequest, HttpResponse
 
-from ingest.errors import IngestError, RateLimited, Unavailable
+from ingest.errors import IngestError, Overloaded, RateLimited, Unavailable
 
 EXPOSED_HEADERS = "X-Sentry-Rate-Limits, X-Sentry-Error, Retry-After"
 DEFAULT_ALLOWED_HEADERS = (
@@ -35,6 +35,10 @@ def error(exc: IngestError) -> HttpResponse:
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
         response["X-Sentry-Rate-Limits"] = f"{exc.retry_after}:error:{exc.scope}"
+    elif isinstance(exc, Overloaded):
+        response["Retry-After"] = str(exc.retry_after)
+        # SDKs pause on this header whatever the status; the pause is what relieves us.
+        response["X-Sentry-Rate-Limits"] = f"{exc.retry_after}::organization"
     elif isinstance(exc, Unavailable):
         response["Retry-After"] = str(exc.retry_after)
     return response

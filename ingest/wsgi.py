@@ -10,10 +10,15 @@ goes to Django unchanged.
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
+from django.http import HttpResponse
 
 from bugtrack.middleware import INGEST_PATH
+from ingest import responses, shedding
+from ingest.errors import Overloaded
+from ops import metrics
 from ops.logging import clear_request_id
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -29,6 +34,9 @@ class IngestFirst:
             return self.django_app(environ, start_response)
         from ingest.views import serve
 
+        shed_after = settings.INGEST_SHED_AFTER_SECONDS
+        if shed_after and shedding.queue_wait() > shed_after:
+            return self._answer(_overloaded(), start_response)
         try:
             response = serve(WSGIRequest(environ), int(match["project_id"]), match["endpoint"])
         finally:
@@ -36,5 +44,17 @@ class IngestFirst:
             # or outlived CONN_MAX_AGE, and unbind the request id.
             connection.close_if_unusable_or_obsolete()
             clear_request_id()
+        return self._answer(response, start_response)
+
+    @staticmethod
+    def _answer(response: HttpResponse, start_response: Callable[..., Any]) -> list[bytes]:
         start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
         return [response.content]
+
+
+def _overloaded() -> HttpResponse:
+    """Before the body is read, the key checked or the database touched: refusing must stay
+    much cheaper than accepting, or shedding would not free any capacity."""
+    metrics.event_rejected("overload")
+    error = Overloaded("server overloaded, try again later", settings.OVERLOAD_RETRY_AFTER)
+    return responses.with_cors(responses.error(error))

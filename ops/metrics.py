@@ -33,7 +33,15 @@ if MULTIPROC_DIR:
     values.ValueClass = values.MultiProcessValue(process_identifier)
 
 # "unavailable": the database refused the insert (503); the SDK will retry.
-REJECT_REASONS = ("auth", "size", "rate_limit", "malformed", "backpressure", "unavailable")
+REJECT_REASONS = (
+    "auth",
+    "size",
+    "rate_limit",
+    "malformed",
+    "backpressure",
+    "unavailable",
+    "overload",
+)
 
 EVENTS_ACCEPTED = Counter("bugtrack_events_accepted", "Events committed to the intake queue.")
 EVENTS_REJECTED = Counter(

@@ -1,0 +1,28 @@
+"""gunicorn's gthread worker, timing how long each request waits for a thread.
+
+gthread (threads plus keep-alive) instead of sync workers: SDKs and proxies reuse
+connections, several inserts per process wait for their commit at once, and the wait for
+a thread is known, which load shedding needs (ingest/shedding.py). Measured in
+docs/performance.md.
+"""
+
+import time
+
+from gunicorn.workers.gthread import ThreadWorker
+
+from ingest.shedding import set_queue_wait
+
+
+class TimedThreadWorker(ThreadWorker):
+    def enqueue_req(self, conn) -> None:
+        # Called on the main thread when a connection has a request to read.
+        conn.bugtrack_enqueued = time.monotonic()
+        super().enqueue_req(conn)
+
+    def handle(self, conn):
+        enqueued = getattr(conn, "bugtrack_enqueued", None)
+        set_queue_wait(time.monotonic() - enqueued if enqueued is not None else 0.0)
+        try:
+            return super().handle(conn)
+        finally:
+            set_queue_wait(0.0)
