@@ -74,7 +74,7 @@ def test_send_test_event_queues_a_realistic_event_for_the_worker(client, member,
     row = IntakeEvent.objects.get()
     assert row.project_id == project.pk
     assert re.fullmatch(r"[0-9a-f]{32}", row.event_id)
-    event = orjson.loads(bytes(row.payload))
+    event = orjson.loads(row.event_json())
     assert event["event_id"] == row.event_id
     assert isinstance(event["timestamp"], float)
     frames = event["exception"]["values"][0]["stacktrace"]["frames"]
@@ -167,7 +167,7 @@ def test_the_curl_snippet_really_sends_an_event(transactional_db, live_server_ur
     out = run_snippet(["bash", "-c", snippet_for(project, live_server_url, "curl")])
     (row,) = wait_for_intake(project.pk)
     assert orjson.loads(out)["id"] == row.event_id
-    assert orjson.loads(bytes(row.payload))["message"] == "Hello from curl"
+    assert orjson.loads(row.event_json())["message"] == "Hello from curl"
 
 
 @pytest.mark.live
@@ -183,4 +183,4 @@ def test_the_python_snippet_really_sends_an_event_with_sentry_sdk(
     code += '\nsentry_sdk.capture_message("Hello from the setup snippet")\nsentry_sdk.flush(10)\n'
     run_snippet([sys.executable, "-c", code])
     (row,) = wait_for_intake(project.pk)
-    assert b"Hello from the setup snippet" in bytes(row.payload)
+    assert b"Hello from the setup snippet" in row.event_json()
