@@ -21,11 +21,11 @@ LEVEL = 3
 # How long a process trusts its idea of a project's newest dictionary: a dictionary trained
 # by another worker is used here at most this much later.
 CURRENT_TTL = 60.0
-# Per process: dictionaries (~64 KB each) and, per thread, zstd contexts built on them
-# (a compressor holds ~0.5 MB, a decompressor ~40 KB).
-DICTIONARIES_CACHED = 128
+# Per process: dictionaries (up to 64 KB, ~150 KB once zstd has digested one) and, per
+# thread, zstd contexts built on them (a compressor holds ~0.5 MB, a decompressor ~40 KB).
+DICTIONARIES_CACHED = 64
 COMPRESSORS_CACHED = 32
-DECOMPRESSORS_CACHED = 64
+DECOMPRESSORS_CACHED = 32
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -153,6 +153,24 @@ def test_a_replaced_dictionary_is_deleted_once_no_event_can_name_it(project):
     assert list(PayloadDictionary.objects.values_list("pk", flat=True)) == [new.pk]
 
 
+def test_a_failing_maintenance_is_logged_and_paused_not_raised(project, monkeypatch, caplog):
+    queue(project, dictionaries.MIN_EVENTS, "x")
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dictionaries, "train", broken)
+    run_worker()  # the digest still drains the queue
+    assert Event.objects.count() == dictionaries.MIN_EVENTS
+    assert "maintenance failed" in caplog.text
+    payload.encode(python_error(), project.pk)
+    assert dictionaries.maintain() == 0
+    assert len(calls) == 1  # paused for a minute: not tried again at once
+
+
 def test_events_compressed_without_a_dictionary_still_decode():
     blob = payload.encode({"message": "plain"})
     assert payload.dict_id_of(blob) == 0
