@@ -146,8 +146,9 @@ def _compresses_poorly(watch: _Watch) -> bool:
 def train(project_id: int, replacing: int = 0) -> PayloadDictionary | None:
     """Train and store a dictionary from the project's newest events; None if there was not
     enough data, it did not pay, or another worker got there first."""
-    newest = PayloadDictionary.objects.filter(project_id=project_id).order_by("-id").first()
-    if newest is not None and newest.dict_id != replacing:
+    newest = PayloadDictionary.objects.filter(project_id=project_id).order_by("-id")
+    newest = newest.values_list("dict_id", flat=True).first()
+    if newest is not None and newest != replacing:
         payload.forget(project_id)  # another worker trained one: pick it up
         _watches.pop(project_id, None)
         return None
