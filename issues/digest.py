@@ -270,7 +270,7 @@ def _insert_events(
             p.received_at, d.get("level", "error"), d.get("release", ""),
             d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
             d.get("transaction", "")[:250], orjson.dumps(dict(d.get("tags") or [])).decode(),
-            payload.encode(d), p.error,
+            payload.encode(d, p.project_id), p.error,
         ))  # fmt: skip
     returned = insert_new(
         Event,

@@ -73,8 +73,11 @@ class Issue(models.Model):
 
 class Event(models.Model):
     id = models.BigAutoField(primary_key=True)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    # No single-column indexes on the foreign keys: the composite indexes below lead with them.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     event_id = models.CharField(max_length=32)
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField()
@@ -85,7 +88,8 @@ class Event(models.Model):
     user_ident = models.CharField(max_length=250, blank=True, default="")
     transaction = models.CharField(max_length=250, blank=True, default="")
     tags = models.JSONField(default=dict)
-    payload = models.BinaryField()  # normalized event JSON, zstd-compressed
+    # Normalized event JSON, zstd-compressed (with the project's dictionary, see issues/payload.py).
+    payload = models.BinaryField()
     # Set when the event could not be normalized; the raw payload is kept as-is.
     processing_error = models.TextField(blank=True, default="")
 
@@ -94,14 +98,37 @@ class Event(models.Model):
             models.UniqueConstraint(fields=["project", "event_id"], name="unique_event_id"),
         ]
         indexes = [
+            # An issue's events by arrival: the issue page, its neighbours, the API's lists.
             models.Index(fields=["issue", "received_at"], name="event_issue_idx"),
-            # Retention walks a project's events oldest first (by id and by time).
+            # Retention's count cut and dictionary samples: a project's newest events by id.
             models.Index(fields=["project", "id"], name="event_project_id_idx"),
+            # Retention's age cut and the API's project event list: by time.
             models.Index(fields=["project", "received_at"], name="event_project_received_idx"),
         ]
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class PayloadDictionary(models.Model):
+    """A zstd dictionary trained on one project's event payloads (issues/dictionaries.py).
+
+    Frames compressed with it carry `dict_id` in their header, which is all `payload.decode`
+    needs. Immutable once written; a project's newest one is used for new events.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # Written into each frame. Random in zstd's private range (32768 .. 2**31-1), so workers
+    # need no coordination to pick one; the unique index refuses the rare clash.
+    dict_id = models.PositiveIntegerField(unique=True)
+    data = models.BinaryField()
+    created_at = models.DateTimeField()
+    samples = models.PositiveIntegerField()  # events it was trained on
+    # Stored bytes / JSON bytes on held-out events when trained: what "compresses poorly" means.
+    ratio = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"dictionary {self.dict_id} of project {self.project_id}"
 
 
 class IssueTagValue(models.Model):

@@ -78,6 +78,16 @@ def collected_static():
 
 
 @pytest.fixture(autouse=True)
+def fresh_payload_dictionaries():
+    """Payload dictionaries are cached per process by id; SQLite reuses ids after a rollback."""
+    from issues import dictionaries
+
+    dictionaries.reset()
+    yield
+    dictionaries.reset()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs ~0.5 s per test user on a busy box; tests need none."""
     settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]

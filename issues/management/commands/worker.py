@@ -11,6 +11,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from issues import dictionaries
 from issues.digest import digest_batch
 from issues.retention import enforce_retention
 
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         while not stop:
             try:
                 claimed = digest_batch(batch_size)
+                dictionaries.maintain()  # cheap unless a project's dictionary is due
                 if retention_every and time.monotonic() >= next_retention:
                     enforce_retention(max_chunks=RETENTION_CHUNKS)
                     next_retention = time.monotonic() + retention_every
