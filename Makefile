@@ -44,6 +44,7 @@ bench-ui: $(STAMP)
 	$(PY) bench/run.py ui --ui-database-url $(BENCH_DEMO_URL) $(BENCH_ARGS)
 
 demodata: $(STAMP)
+	$(PY) bench/database.py recreate $(BENCH_DEMO_URL)
 	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py migrate --noinput
 	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py demodata --issues 10000 --events 1000000 --project Demo
 

@@ -194,3 +194,12 @@ def open_database(kind: str, pg_url: str, workdir: Path) -> PostgresDatabase | S
 DEFAULT_PG_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bt_bench_run"
 )
+
+
+if __name__ == "__main__":
+    import sys
+
+    # `python bench/database.py recreate URL`: a fresh, empty PostgreSQL database (make demodata).
+    if len(sys.argv) != 3 or sys.argv[1] != "recreate":
+        sys.exit("usage: bench/database.py recreate postgres://…/name")
+    PostgresDatabase(sys.argv[2]).recreate()
