@@ -17,9 +17,9 @@ from ops.logging import logging_config  # noqa: E402
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # gthread workers with keep-alive: SDKs reuse connections, several inserts per process wait
 # for their commit at once, and the wait for a thread is measured for load shedding
-# (bugtrack/gunicorn_worker.py, ingest/shedding.py). A process per core, +1.
+# (bugtrack/gunicorn_classes.py, ingest/shedding.py). A process per core, +1.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
-worker_class = "bugtrack.gunicorn_worker.TimedThreadWorker"
+worker_class = "bugtrack.gunicorn_classes.TimedThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", 4))
 # SDKs send in the background and retry; a slow client must not pin a worker for long.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
@@ -42,6 +42,7 @@ control_socket_disable = True
 
 # Logs: our JSON (or text) format on stdout; the request log line comes from Django.
 accesslog = None
+logger_class = "bugtrack.gunicorn_classes.NoAccessLogLogger"
 errorlog = "-"
 logconfig_dict = logging_config(
     os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -7,7 +7,7 @@ INGEST_SHED_AFTER_SECONDS for a thread is refused with 503, Retry-After and
 X-Sentry-Rate-Limits (which SDKs honour by pausing), before its body is read: a refusal
 costs a small fraction of an accepted event, so the events that are accepted keep flowing.
 
-The wait is measured by our gunicorn worker class (bugtrack/gunicorn_worker.py): from the
+The wait is measured by our gunicorn worker class (bugtrack/gunicorn_classes.py): from the
 moment a request is readable and handed to the thread pool until a thread takes it. Other
 servers never report a wait, so nothing is shed there.
 """

@@ -11,9 +11,14 @@ import tempfile
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+# prometheus_client asks for the identifier on every metric update (to notice forks): the
+# host name is read once, not with a system call each time.
+_HOST = socket.gethostname().replace("_", "-")
+
+
 def process_identifier(pid: int | None = None) -> str:
     """Host and pid: unique even when containers on one host share the metrics directory."""
-    return f"{socket.gethostname().replace('_', '-')}-{pid or os.getpid()}"
+    return f"{_HOST}-{pid or os.getpid()}"
 
 
 def ensure_dir() -> str:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 SELF_HEADER = "X-Bugtrack-Self-Report"
+SELF_META = "HTTP_X_BUGTRACK_SELF_REPORT"
 _suppress: ContextVar[bool] = ContextVar("selfmonitor_suppress", default=False)
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _sentry_key(request: HttpRequest) -> str:
 
 def is_self_report(request: HttpRequest) -> bool:
     """True for requests sent by a Bugtrack's own SDK (this one's or another instance's)."""
-    if request.headers.get(SELF_HEADER):
+    if request.META.get(SELF_META):  # META, not request.headers: ingest calls this per event
         return True
     own = own_public_key()
     return bool(own) and _sentry_key(request) == own
