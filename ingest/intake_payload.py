@@ -2,8 +2,8 @@
 
 A third of the bytes for the database to write, and small enough to stay inline in the
 heap page on PostgreSQL (the table's toast_tuple_target is raised; see migration 0003).
-Measured on the benchmark's 5.5 KB event: PostgreSQL backend CPU per insert 0.17 -> 0.11
-ms for 0.02 ms more in the web process (docs/performance.md). Rows written as plain JSON
+Measured on the benchmark's 5.5 KB event (bench/intake_insert.py): PostgreSQL backend CPU
+per insert 0.19 -> 0.12 ms, for 0.02 ms more in the web process. Rows written as plain JSON
 (older releases, the test-event button, test factories) still read back.
 """
 
