@@ -55,7 +55,7 @@ def _rows_source(
     return f"VALUES {', '.join([placeholder] * len(rows))}", params
 
 
-def _execute(sql: str, params: list[Any], fetch: bool = False) -> list[tuple]:
+def execute(sql: str, params: Sequence[Any], fetch: bool = False) -> list[tuple]:
     """On PostgreSQL with server-side binding (Django's cursors bind client-side): the `%b`
     arrays, compressed payloads above all, travel in binary instead of as statement text."""
     if not _pg():
@@ -85,7 +85,7 @@ def insert_new(
     out: list[tuple] = []
     for chunk in _chunks(rows):
         source, params = _rows_source(model, columns, chunk)
-        out += _execute(
+        out += execute(
             f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
             f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
             f"RETURNING {', '.join(_q(c) for c in returning)}",
@@ -117,7 +117,7 @@ def upsert_add(
         sets.append(f"{_q(last)} = {greatest}({table}.{_q(last)}, excluded.{_q(last)})")
     for chunk in _chunks(rows):
         source, params = _rows_source(model, columns, chunk)
-        _execute(
+        execute(
             f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) {source} "
             f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}",
             params,
@@ -148,7 +148,7 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     )
     table = _q(meta.db_table)
     alias = f"v({', '.join(_q(c) for c in columns)})"
-    _execute(
+    execute(
         f"UPDATE {table} SET {sets} FROM unnest({source}) AS {alias} "
         f"WHERE {table}.{_q(pk)} = v.{_q(pk)}",
         arrays,

@@ -16,8 +16,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ingest.models import IntakeEvent
 from issues import grouping, normalize, payload, rollup, summary
+from issues.claim import Claimed, claim, waiting
 from issues.counters import insert_new
 from issues.models import Event, Issue, Release
 from issues.rollup import Prepared
@@ -37,18 +37,22 @@ def digest_batch(batch_size: int | None = None) -> int:
     """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
     started = time.perf_counter()
     with transaction.atomic():
-        rows = _claim(batch_size or settings.DIGEST_BATCH_SIZE)
+        rows = claim(batch_size or settings.DIGEST_BATCH_SIZE)  # deleted when the batch commits
         if not rows:
             return 0
         _digest_claimed(rows)
-        IntakeEvent.objects.filter(id__in=[r.id for r in rows]).delete()
         if _TEST_SLEEP:
             _test_pause()
     metrics.digest_batch(time.perf_counter() - started, len(rows))
     return len(rows)
 
 
-def _digest_claimed(rows: list[IntakeEvent]) -> None:
+def intake_waiting() -> bool:
+    """Is there anything to claim? A cheap read for polling an empty queue."""
+    return waiting()
+
+
+def _digest_claimed(rows: list[Claimed]) -> None:
     try:
         with transaction.atomic():
             digest_rows(rows)
@@ -68,15 +72,7 @@ def _test_pause() -> None:
     time.sleep(_TEST_SLEEP)
 
 
-def _claim(batch_size: int) -> list[IntakeEvent]:
-    qs = IntakeEvent.objects.order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    # SQLite: the IMMEDIATE transaction already holds the write lock; a plain select is enough.
-    return list(qs[:batch_size])
-
-
-def _digest_alone(row: IntakeEvent) -> None:
+def _digest_alone(row: Claimed) -> None:
     with request_context(row.request_id):  # these lines carry the ingest request's id
         for force_fallback in (False, True):
             try:
@@ -92,7 +88,7 @@ def _digest_alone(row: IntakeEvent) -> None:
         logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
 
 
-def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
+def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
     """Digest claimed rows inside the caller's transaction."""
     now = timezone.now()
     projects = Project.objects.in_bulk({r.project_id for r in rows})
@@ -129,7 +125,7 @@ def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
                 )
 
 
-def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
+def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
     received = row.received_at
     try:
         if force_fallback:
@@ -152,16 +148,12 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
 
 
 def _dedupe(prepared: list[Prepared]) -> list[Prepared]:
-    """Drop repeats of an event id within the batch and events already stored."""
+    """Drop repeats of an event id within the batch. Ids stored earlier need no query: the
+    event insert skips them (ON CONFLICT DO NOTHING), and only inserted events are counted."""
     unique: dict[tuple[int, str], Prepared] = {}
     for p in prepared:
         unique.setdefault((p.project_id, p.event_id), p)
-    existing = set(
-        Event.objects.filter(
-            project_id__in={k[0] for k in unique}, event_id__in={k[1] for k in unique}
-        ).values_list("project_id", "event_id")
-    )
-    return [p for k, p in unique.items() if k not in existing]
+    return list(unique.values())
 
 
 def _record_releases(prepared: list[Prepared]) -> None:

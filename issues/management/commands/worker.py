@@ -1,22 +1,25 @@
 """The digest worker: loops over `digest_batch()`, enforces retention now and then.
 
 SIGTERM/SIGINT finish the current batch and exit 0; SIGKILL loses nothing because each batch
-is one transaction.
+is one transaction. Unless the last batch was full (a backlog), a claim starts at most every
+POLL_INTERVAL: under steady traffic the queue fills for that long, so each batch's fixed cost
+(its queries and round trips) is shared by more events, at ~0.1 s more delay on average.
 """
 
 import logging
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from issues.digest import digest_batch
+from issues.digest import digest_batch, intake_waiting
 from issues.retention import enforce_retention
 
 logger = logging.getLogger(__name__)
 
-IDLE_SLEEP = 0.2  # seconds between polls of an empty queue
+POLL_INTERVAL = 0.2  # seconds from one claim to the next, unless the last batch was full
 # Retention runs often with a small budget (chunks of 1,000 events per project), so that it
 # keeps up with a flood (10,000 events / 5 s per project) without stalling the digest for long.
 RETENTION_EVERY = 5.0
@@ -46,9 +49,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         next_retention = time.monotonic() + retention_every
+        full = batch_size or settings.DIGEST_BATCH_SIZE
+        claimed = 0
         while not stop:
+            started = time.monotonic()
             try:
-                claimed = digest_batch(batch_size)
+                # An empty queue is polled with one cheap read instead of a claim transaction.
+                claimed = digest_batch(full) if claimed or intake_waiting() else 0
                 if retention_every and time.monotonic() >= next_retention:
                     enforce_retention(max_chunks=RETENTION_CHUNKS)
                     next_retention = time.monotonic() + retention_every
@@ -57,7 +64,8 @@ class Command(BaseCommand):
                 connection.close()  # a fresh connection on the next try
                 time.sleep(ERROR_SLEEP)
                 continue
-            if not claimed:
-                if once:
+            if once:
+                if not claimed:
                     break
-                time.sleep(IDLE_SLEEP)
+            elif claimed < full:
+                time.sleep(max(0.0, POLL_INTERVAL - (time.monotonic() - started)))
