@@ -42,6 +42,7 @@ def claim(batch_size: int) -> list[Claimed]:
         f"DELETE FROM {_TABLE} WHERE id IN ({oldest}) RETURNING {_COLUMNS}",
         [batch_size],
         fetch=True,
+        binary=True,
     )
     return sorted((_row(*r) for r in rows), key=lambda r: r.id)  # RETURNING has no order
 

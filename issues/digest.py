@@ -12,13 +12,13 @@ from datetime import datetime
 
 import orjson
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from issues import grouping, normalize, payload, rollup, summary
+from issues import grouping, normalize, payload, rollup
 from issues.claim import Claimed, claim, waiting
-from issues.counters import insert_new
+from issues.counters import fetch_models, insert_new
+from issues.matching import issues_for
 from issues.models import Event, Issue, Release
 from issues.rollup import Prepared
 from ops import metrics
@@ -91,7 +91,7 @@ def _digest_alone(row: Claimed) -> None:
 def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
     """Digest claimed rows inside the caller's transaction."""
     now = timezone.now()
-    projects = Project.objects.in_bulk({r.project_id for r in rows})
+    projects = _projects({r.project_id for r in rows})
     prepared = _dedupe([_prepare(r, force_fallback) for r in rows if r.project_id in projects])
     if not prepared:
         return
@@ -99,7 +99,7 @@ def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
     by_key: dict[tuple[int, str], list[Prepared]] = defaultdict(list)
     for p in prepared:
         by_key[(p.project_id, p.grouping.hash)].append(p)
-    issues, created = _issues_for(by_key, projects)
+    issues, created = issues_for(by_key, projects)
     inserted = _insert_events(prepared, issues)
     by_key = {
         k: [p for p in ps if (p.project_id, p.event_id) in inserted] for k, ps in by_key.items()
@@ -123,6 +123,18 @@ def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
                     issues[key].pk,
                     extra={"request_id": ids.get(p.intake_id, "")},
                 )
+
+
+_PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regression",
+                   "alert_on_unignore"]  # fmt: skip
+
+
+def _projects(ids: set[int]) -> dict[int, Project]:
+    """The batch's projects (those still existing), with the fields the digest reads."""
+    columns = ", ".join(_PROJECT_FIELDS)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE id IN ({marks})"
+    return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, sorted(ids))}
 
 
 def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
@@ -163,85 +175,8 @@ def _record_releases(prepared: list[Prepared]) -> None:
         if release:
             key = (p.project_id, release)
             first[key] = min(first.get(key, p.received_at), p.received_at)
-    if first:
-        Release.objects.bulk_create(
-            [
-                Release(project_id=k[0], version=k[1], first_seen=s)
-                for k, s in sorted(first.items())
-            ],
-            ignore_conflicts=True,
-        )
-
-
-def _issues_for(
-    by_key: dict[tuple[int, str], list[Prepared]], projects: dict[int, Project]
-) -> tuple[dict[tuple[int, str], Issue], set[tuple[int, str]]]:
-    """Existing issues (locked), plus new ones for unknown hashes. Lock order: projects
-    (only when creating issues), then issues sorted by (project, hash)."""
-    keys = sorted(by_key)
-    issues = _lookup(keys, lock=False)
-    missing = [k for k in keys if k not in issues]
-    if missing:
-        # NO KEY UPDATE: does not conflict with the key-share locks that inserting events,
-        # releases and alerts (foreign keys to the project) take in other workers.
-        locked = Project.objects.select_for_update(no_key=True).filter(
-            id__in={k[0] for k in missing}
-        )
-        projects.update({p.pk: p for p in locked.order_by("id")})
-    issues = _lookup(keys, lock=True) if missing or connection.vendor == "postgresql" else issues
-    missing = [k for k in keys if k not in issues]
-    created: set[tuple[int, str]] = set()
-    if missing:
-        new = []
-        for key in missing:
-            project = projects[key[0]]
-            new.append(_new_issue(project, by_key[key]))
-            project.next_short_id += 1
-        Project.objects.bulk_update(
-            [projects[pid] for pid in {k[0] for k in missing}], ["next_short_id"]
-        )
-        Issue.objects.bulk_create(new)
-        for key, issue in zip(missing, new, strict=True):
-            issues[key] = issue
-            created.add(key)
-    return issues, created
-
-
-def _lookup(keys: list[tuple[int, str]], lock: bool) -> dict[tuple[int, str], Issue]:
-    hashes: dict[int, list[str]] = defaultdict(list)
-    for pid, h in keys:
-        hashes[pid].append(h)
-    where = Q()
-    for pid, hs in hashes.items():
-        where |= Q(project_id=pid, grouping_hash__in=hs)
-    qs = Issue.objects.filter(where).order_by("project_id", "grouping_hash")
-    if lock:
-        qs = qs.select_for_update(no_key=True)
-    return {(i.project_id, i.grouping_hash): i for i in qs}
-
-
-def _new_issue(project: Project, events: list[Prepared]) -> Issue:
-    first = min(events, key=lambda p: p.timestamp)
-    data = first.data
-    main = grouping.main_exception(data) or {}
-    return Issue(
-        project=project,
-        short_id=project.next_short_id,
-        grouping_hash=first.grouping.hash,
-        grouping_version=first.grouping.version,
-        grouping_components=first.grouping.components,
-        title="Unprocessable events" if first.error else summary.title(data),
-        culprit=first.error[:500] if first.error else summary.culprit(data),
-        message=(data.get("message") or main.get("value") or "")[:10_000],
-        level=data.get("level", "error"),
-        platform=data.get("platform", ""),
-        first_seen=first.timestamp,
-        last_seen=first.timestamp,
-        event_count=0,
-        first_release=data.get("release", ""),
-        last_release=data.get("release", ""),
-        environments=[],
-    )
+    rows = [(pid, version, seen) for (pid, version), seen in sorted(first.items())]
+    insert_new(Release, ["project_id", "version", "first_seen"], rows, ["project_id", "version"])
 
 
 _EVENT_COLUMNS = [

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from issues import grouping, lifecycle, summary
-from issues.counters import bulk_set, upsert_add
+from issues.counters import bulk_set, insert_objects, upsert_add
 from issues.models import (
     HistoryKind,
     Issue,
@@ -79,8 +79,8 @@ def update_issues(
         ["event_count", "first_seen", "last_seen", "first_release", "last_release",
          "environments", "status", "resolved_in_release", "ignore_until", "ignore_until_count"],
     )  # fmt: skip
-    IssueHistory.objects.bulk_create(history)
-    Alert.objects.bulk_create(alerts)
+    insert_objects(history)
+    insert_objects(alerts)  # the outbox row commits (or not) with the batch
 
 
 def _transition(
