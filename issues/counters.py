@@ -3,8 +3,7 @@
 Django's ORM has no "add to a counter on conflict" and no "insert, skip duplicates, tell me
 which went in"; both are one statement per batch here instead of one query per row. On
 PostgreSQL rows travel as one array per column (`unnest`), so the statement text is short and
-the same for every batch: cheap to build, and prepared by the driver after a few runs, so the
-server does not parse and plan it again. Plain inserts and reads of a batch go through here
+the same for every batch (cheap to build). Plain inserts and reads of a batch go through here
 too: the ORM's SQL compiler cost more CPU per batch than the statements themselves.
 """
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import orjson
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from issues import grouping, normalize, payload, rollup
@@ -132,9 +132,12 @@ _PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regres
 def _projects(ids: set[int]) -> dict[int, Project]:
     """The batch's projects (those still existing), with the fields the digest reads."""
     columns = ", ".join(_PROJECT_FIELDS)
-    marks = ", ".join(["%s"] * len(ids))
-    sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE id IN ({marks})"
-    return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, sorted(ids))}
+    if connection.vendor == "postgresql":  # one statement text whatever the number of ids
+        where, params = "id = ANY(%s)", [sorted(ids)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+    sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE {where}"
+    return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, params)}
 
 
 def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
