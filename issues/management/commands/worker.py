@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from issues.digest import digest_batch, intake_waiting
-from issues.retention import enforce_retention
+from issues.retention import Checked, enforce_retention
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,14 @@ class Command(BaseCommand):
         next_retention = time.monotonic() + retention_every
         full = batch_size or settings.DIGEST_BATCH_SIZE
         claimed = 0
+        checked: Checked = {}  # retention's memory of projects found within their limits
         while not stop:
             started = time.monotonic()
             try:
                 # An empty queue is polled with one cheap read instead of a claim transaction.
                 claimed = digest_batch(full) if claimed or intake_waiting() else 0
                 if retention_every and time.monotonic() >= next_retention:
-                    enforce_retention(max_chunks=RETENTION_CHUNKS)
+                    enforce_retention(max_chunks=RETENTION_CHUNKS, checked=checked)
                     next_retention = time.monotonic() + retention_every
             except Exception:
                 logger.exception("digest worker loop failed; retrying")
