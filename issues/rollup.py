@@ -178,13 +178,18 @@ def update_tags_and_buckets(
     for key, events in by_key.items():
         issue_id = issues[key].pk
         for p in events:
-            hour = p.timestamp.replace(minute=0, second=0, microsecond=0)
-            buckets[(issue_id, hour)] += 1
-            for tag, value in p.tags.items():
-                entry = tags.setdefault((issue_id, tag, value), [0, p.timestamp, p.timestamp])
+            ts = p.timestamp
+            buckets[(issue_id, ts.replace(minute=0, second=0, microsecond=0))] += 1
+            for tag, value in p.tags.items():  # per event and tag: kept lean
+                entry = tags.get(tag_key := (issue_id, tag, value))
+                if entry is None:
+                    tags[tag_key] = [1, ts, ts]
+                    continue
                 entry[0] += 1
-                entry[1] = min(entry[1], p.timestamp)
-                entry[2] = max(entry[2], p.timestamp)
+                if ts < entry[1]:
+                    entry[1] = ts
+                elif ts > entry[2]:
+                    entry[2] = ts
     upsert_add(
         IssueTagValue,
         ["issue_id", "key", "value"],
