@@ -6,6 +6,7 @@ POLL_INTERVAL: under steady traffic the queue fills for that long, so each batch
 (its queries and round trips) is shared by more events, at ~0.1 s more delay on average.
 """
 
+import gc
 import logging
 import signal
 import time
@@ -25,6 +26,10 @@ POLL_INTERVAL = 0.2  # seconds from one claim to the next, unless the last batch
 RETENTION_EVERY = 5.0
 RETENTION_CHUNKS = 10
 ERROR_SLEEP = 2.0  # back off after a failed batch (database down, ...)
+# A batch allocates many short-lived containers (parsed events), which reference counting
+# frees; the cyclic collector's passes over them and over everything Django loaded cost ~10%
+# of the worker's CPU with the default threshold of 700.
+GC_THRESHOLD = 10_000
 
 
 class Command(BaseCommand):
@@ -48,6 +53,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        gc.freeze()  # what start-up loaded stays: no collection needs to walk it again
+        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         next_retention = time.monotonic() + retention_every
         full = batch_size or settings.DIGEST_BATCH_SIZE
         claimed = 0
