@@ -7,6 +7,7 @@ the same for every batch (cheap to build). Plain inserts and reads of a batch go
 too: the ORM's SQL compiler cost more CPU per batch than the statements themselves.
 """
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -68,9 +69,13 @@ def execute(
             cursor.execute(sql, params)
             return cursor.fetchall() if fetch else []
     connection.ensure_connection()
+    started = time.perf_counter()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, binary=binary)
-        return cursor.fetchall() if fetch else []
+        rows = cursor.fetchall() if fetch else []
+    if connection.queries_logged:  # as Django's debug cursor does (DEBUG, tests' query counts)
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return rows
 
 
 def _chunks(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
