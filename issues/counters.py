@@ -3,9 +3,11 @@
 Django's ORM has no "add to a counter on conflict" and no "insert, skip duplicates, tell me
 which went in"; both are one statement per batch here instead of one query per row. On
 PostgreSQL rows travel as one array per column (`unnest`), so the statement text is short and
-the same for every batch (cheap to build, cached by the driver).
+the same for every batch (cheap to build). Plain inserts and reads of a batch go through here
+too: the ORM's SQL compiler cost more CPU per batch than the statements themselves.
 """
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -41,7 +43,7 @@ def _array_types(model: type[models.Model], columns: Sequence[str]) -> list[str]
     return types
 
 
-def _rows_source(
+def rows_source(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> tuple[str, list[Any]]:
     """`SELECT * FROM unnest(...)` (PostgreSQL) or `VALUES (...), ...` (SQLite)."""
@@ -55,17 +57,25 @@ def _rows_source(
     return f"VALUES {', '.join([placeholder] * len(rows))}", params
 
 
-def _execute(sql: str, params: list[Any], fetch: bool = False) -> list[tuple]:
+def execute(
+    sql: str, params: Sequence[Any], fetch: bool = False, binary: bool = False
+) -> list[tuple]:
     """On PostgreSQL with server-side binding (Django's cursors bind client-side): the `%b`
-    arrays, compressed payloads above all, travel in binary instead of as statement text."""
+    arrays, compressed payloads above all, travel in binary instead of as statement text.
+    `binary` results too (bytea as is, not hex text), for rows without json columns (Django
+    reads those as text)."""
     if not _pg():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if fetch else []
     connection.ensure_connection()
+    started = time.perf_counter()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if fetch else []
+        cursor.execute(sql, params, binary=binary)
+        rows = cursor.fetchall() if fetch else []
+    if connection.queries_logged:  # as Django's debug cursor does (DEBUG, tests' query counts)
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return rows
 
 
 def _chunks(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
@@ -78,20 +88,71 @@ def insert_new(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     unique: Sequence[str],
-    returning: Sequence[str],
+    returning: Sequence[str] = (),
 ) -> list[tuple]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows that really went in."""
+    """INSERT ... ON CONFLICT DO NOTHING [RETURNING]: only the rows that really went in."""
+    conflict = f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING"
+    return insert_rows(model, columns, rows, returning, conflict)
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str] = (),
+    conflict: str = "",
+) -> list[tuple]:
+    """INSERT many rows, one statement (per chunk on SQLite); `returning` rows if asked."""
     table = model._meta.db_table
+    tail = f" RETURNING {', '.join(_q(c) for c in returning)}" if returning else ""
     out: list[tuple] = []
-    for chunk in _chunks(rows):
-        source, params = _rows_source(model, columns, chunk)
-        out += _execute(
+    for chunk in _chunks(rows) if rows else []:
+        source, params = rows_source(model, columns, chunk)
+        out += execute(
             f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) {source} "
-            f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO NOTHING "
-            f"RETURNING {', '.join(_q(c) for c in returning)}",
+            f"{conflict}{tail}",
             params,
-            fetch=True,
+            fetch=bool(returning),
         )
+    return out
+
+
+def insert_objects(objs: Sequence[models.Model], returning: Sequence[str] = ()) -> list[tuple]:
+    """Insert unsaved model instances (every concrete field but an auto primary key), as
+    `bulk_create` would but without its per-row SQL compilation."""
+    if not objs:
+        return []
+    meta = objs[0]._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    rows = [tuple(_db_value(f, getattr(obj, f.attname)) for f in fields) for obj in objs]
+    return insert_rows(type(objs[0]), [f.column for f in fields], rows, returning)
+
+
+def _db_value(field: models.Field, value: Any) -> Any:
+    return orjson.dumps(value).decode() if isinstance(field, models.JSONField) else value
+
+
+def fetch_models(
+    model: type[models.Model], fields: Sequence[str], sql: str, params: Sequence[Any]
+) -> list[Any]:
+    """Instances of `model` from `sql`, which selects the columns of `fields` in that order;
+    the other fields are deferred. Values go through Django's converters, as the ORM's do."""
+    meta = model._meta
+    loaded = [meta.get_field(name) for name in fields]
+    steps = []
+    for field in loaded:
+        col = field.get_col(meta.db_table)
+        steps.append(
+            (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))
+        )
+    attnames = [f.attname for f in loaded]
+    out = []
+    for row in execute(sql, params, fetch=True):
+        values = list(row)
+        for i, (col, converters) in enumerate(steps):
+            for convert in converters:
+                values[i] = convert(values[i], col, connection)
+        out.append(model.from_db(connection.alias, attnames, values))
     return out
 
 
@@ -116,8 +177,8 @@ def upsert_add(
     if last:
         sets.append(f"{_q(last)} = {greatest}({table}.{_q(last)}, excluded.{_q(last)})")
     for chunk in _chunks(rows):
-        source, params = _rows_source(model, columns, chunk)
-        _execute(
+        source, params = rows_source(model, columns, chunk)
+        execute(
             f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) {source} "
             f"ON CONFLICT ({', '.join(_q(c) for c in unique)}) DO UPDATE SET {', '.join(sets)}",
             params,
@@ -148,7 +209,7 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     )
     table = _q(meta.db_table)
     alias = f"v({', '.join(_q(c) for c in columns)})"
-    _execute(
+    execute(
         f"UPDATE {table} SET {sets} FROM unnest({source}) AS {alias} "
         f"WHERE {table}.{_q(pk)} = v.{_q(pk)}",
         arrays,

@@ -13,12 +13,12 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from ingest.models import IntakeEvent
-from issues import grouping, normalize, payload, rollup, summary
-from issues.counters import insert_new
+from issues import grouping, normalize, payload, rollup
+from issues.claim import Claimed, claim, waiting
+from issues.counters import fetch_models, insert_new
+from issues.matching import issues_for
 from issues.models import Event, Issue, Release
 from issues.rollup import Prepared
 from ops import metrics
@@ -37,18 +37,22 @@ def digest_batch(batch_size: int | None = None) -> int:
     """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
     started = time.perf_counter()
     with transaction.atomic():
-        rows = _claim(batch_size or settings.DIGEST_BATCH_SIZE)
+        rows = claim(batch_size or settings.DIGEST_BATCH_SIZE)  # deleted when the batch commits
         if not rows:
             return 0
         _digest_claimed(rows)
-        IntakeEvent.objects.filter(id__in=[r.id for r in rows]).delete()
         if _TEST_SLEEP:
             _test_pause()
     metrics.digest_batch(time.perf_counter() - started, len(rows))
     return len(rows)
 
 
-def _digest_claimed(rows: list[IntakeEvent]) -> None:
+def intake_waiting() -> bool:
+    """Is there anything to claim? A cheap read for polling an empty queue."""
+    return waiting()
+
+
+def _digest_claimed(rows: list[Claimed]) -> None:
     try:
         with transaction.atomic():
             digest_rows(rows)
@@ -68,15 +72,7 @@ def _test_pause() -> None:
     time.sleep(_TEST_SLEEP)
 
 
-def _claim(batch_size: int) -> list[IntakeEvent]:
-    qs = IntakeEvent.objects.order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    # SQLite: the IMMEDIATE transaction already holds the write lock; a plain select is enough.
-    return list(qs[:batch_size])
-
-
-def _digest_alone(row: IntakeEvent) -> None:
+def _digest_alone(row: Claimed) -> None:
     with request_context(row.request_id):  # these lines carry the ingest request's id
         for force_fallback in (False, True):
             try:
@@ -92,10 +88,10 @@ def _digest_alone(row: IntakeEvent) -> None:
         logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
 
 
-def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
+def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
     """Digest claimed rows inside the caller's transaction."""
     now = timezone.now()
-    projects = Project.objects.in_bulk({r.project_id for r in rows})
+    projects = _projects({r.project_id for r in rows})
     prepared = _dedupe([_prepare(r, force_fallback) for r in rows if r.project_id in projects])
     if not prepared:
         return
@@ -103,7 +99,7 @@ def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
     by_key: dict[tuple[int, str], list[Prepared]] = defaultdict(list)
     for p in prepared:
         by_key[(p.project_id, p.grouping.hash)].append(p)
-    issues, created = _issues_for(by_key, projects)
+    issues, created = issues_for(by_key, projects)
     inserted = _insert_events(prepared, issues)
     by_key = {
         k: [p for p in ps if (p.project_id, p.event_id) in inserted] for k, ps in by_key.items()
@@ -129,12 +125,27 @@ def digest_rows(rows: list[IntakeEvent], force_fallback: bool = False) -> None:
                 )
 
 
-def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
+_PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regression",
+                   "alert_on_unignore"]  # fmt: skip
+
+
+def _projects(ids: set[int]) -> dict[int, Project]:
+    """The batch's projects (those still existing), with the fields the digest reads."""
+    columns = ", ".join(_PROJECT_FIELDS)
+    if connection.vendor == "postgresql":  # one statement text whatever the number of ids
+        where, params = "id = ANY(%s)", [sorted(ids)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+    sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE {where}"
+    return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, params)}
+
+
+def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
     received = row.received_at
     try:
         if force_fallback:
             raise normalize.NormalizationError("event could not be digested")
-        data = normalize.normalize(normalize.parse(row.event_json()), row.event_id, received)
+        data = normalize.normalize(normalize.parse(row.payload), row.event_id, received)
         group = grouping.compute(data)
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
@@ -145,23 +156,19 @@ def _prepare(row: IntakeEvent, force_fallback: bool) -> Prepared:
             type(exc).__name__,
             extra={"request_id": row.request_id},
         )
-        data = normalize.fallback(row.event_json(), row.event_id, received)
+        data = normalize.fallback(row.payload, row.event_id, received)
         return Prepared(
             row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
         )
 
 
 def _dedupe(prepared: list[Prepared]) -> list[Prepared]:
-    """Drop repeats of an event id within the batch and events already stored."""
+    """Drop repeats of an event id within the batch. Ids stored earlier need no query: the
+    event insert skips them (ON CONFLICT DO NOTHING), and only inserted events are counted."""
     unique: dict[tuple[int, str], Prepared] = {}
     for p in prepared:
         unique.setdefault((p.project_id, p.event_id), p)
-    existing = set(
-        Event.objects.filter(
-            project_id__in={k[0] for k in unique}, event_id__in={k[1] for k in unique}
-        ).values_list("project_id", "event_id")
-    )
-    return [p for k, p in unique.items() if k not in existing]
+    return list(unique.values())
 
 
 def _record_releases(prepared: list[Prepared]) -> None:
@@ -171,85 +178,8 @@ def _record_releases(prepared: list[Prepared]) -> None:
         if release:
             key = (p.project_id, release)
             first[key] = min(first.get(key, p.received_at), p.received_at)
-    if first:
-        Release.objects.bulk_create(
-            [
-                Release(project_id=k[0], version=k[1], first_seen=s)
-                for k, s in sorted(first.items())
-            ],
-            ignore_conflicts=True,
-        )
-
-
-def _issues_for(
-    by_key: dict[tuple[int, str], list[Prepared]], projects: dict[int, Project]
-) -> tuple[dict[tuple[int, str], Issue], set[tuple[int, str]]]:
-    """Existing issues (locked), plus new ones for unknown hashes. Lock order: projects
-    (only when creating issues), then issues sorted by (project, hash)."""
-    keys = sorted(by_key)
-    issues = _lookup(keys, lock=False)
-    missing = [k for k in keys if k not in issues]
-    if missing:
-        # NO KEY UPDATE: does not conflict with the key-share locks that inserting events,
-        # releases and alerts (foreign keys to the project) take in other workers.
-        locked = Project.objects.select_for_update(no_key=True).filter(
-            id__in={k[0] for k in missing}
-        )
-        projects.update({p.pk: p for p in locked.order_by("id")})
-    issues = _lookup(keys, lock=True) if missing or connection.vendor == "postgresql" else issues
-    missing = [k for k in keys if k not in issues]
-    created: set[tuple[int, str]] = set()
-    if missing:
-        new = []
-        for key in missing:
-            project = projects[key[0]]
-            new.append(_new_issue(project, by_key[key]))
-            project.next_short_id += 1
-        Project.objects.bulk_update(
-            [projects[pid] for pid in {k[0] for k in missing}], ["next_short_id"]
-        )
-        Issue.objects.bulk_create(new)
-        for key, issue in zip(missing, new, strict=True):
-            issues[key] = issue
-            created.add(key)
-    return issues, created
-
-
-def _lookup(keys: list[tuple[int, str]], lock: bool) -> dict[tuple[int, str], Issue]:
-    hashes: dict[int, list[str]] = defaultdict(list)
-    for pid, h in keys:
-        hashes[pid].append(h)
-    where = Q()
-    for pid, hs in hashes.items():
-        where |= Q(project_id=pid, grouping_hash__in=hs)
-    qs = Issue.objects.filter(where).order_by("project_id", "grouping_hash")
-    if lock:
-        qs = qs.select_for_update(no_key=True)
-    return {(i.project_id, i.grouping_hash): i for i in qs}
-
-
-def _new_issue(project: Project, events: list[Prepared]) -> Issue:
-    first = min(events, key=lambda p: p.timestamp)
-    data = first.data
-    main = grouping.main_exception(data) or {}
-    return Issue(
-        project=project,
-        short_id=project.next_short_id,
-        grouping_hash=first.grouping.hash,
-        grouping_version=first.grouping.version,
-        grouping_components=first.grouping.components,
-        title="Unprocessable events" if first.error else summary.title(data),
-        culprit=first.error[:500] if first.error else summary.culprit(data),
-        message=(data.get("message") or main.get("value") or "")[:10_000],
-        level=data.get("level", "error"),
-        platform=data.get("platform", ""),
-        first_seen=first.timestamp,
-        last_seen=first.timestamp,
-        event_count=0,
-        first_release=data.get("release", ""),
-        last_release=data.get("release", ""),
-        environments=[],
-    )
+    rows = [(pid, version, seen) for (pid, version), seen in sorted(first.items())]
+    insert_new(Release, ["project_id", "version", "first_seen"], rows, ["project_id", "version"])
 
 
 _EVENT_COLUMNS = [

@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -130,9 +131,7 @@ def _frame_components(event: Event, stacks: list[list[dict]], what: str) -> list
 
 def frame_value(frame: dict[str, Any], platform: str) -> str:
     """What a frame contributes: module (else cleaned basename), function, short context line."""
-    module = frame.get("module") or strip_versions(
-        basename(frame.get("filename") or frame.get("abs_path") or "")
-    )
+    module = frame.get("module") or _file_module(frame.get("filename") or frame.get("abs_path"))
     parts = [module, normalize_function(frame.get("function"))]
     if not any(parts):
         return ""
@@ -156,6 +155,11 @@ def is_in_app(frame: dict[str, Any], flagged: bool) -> bool:
     return not _NOT_IN_APP_PATH.search(path)
 
 
+@lru_cache(maxsize=4096)  # the same few files recur in event after event
+def _file_module(path: str | None) -> str:
+    return strip_versions(basename(path or ""))
+
+
 def basename(path: str) -> str:
     path = re.split(r"[?#]", path, maxsplit=1)[0]
     return re.split(r"[/\\]", path)[-1]
@@ -177,6 +181,11 @@ def strip_versions(name: str) -> str:
 def normalize_function(function: object) -> str:
     if not isinstance(function, str) or not function:
         return ""
+    return _normalize_function(function)
+
+
+@lru_cache(maxsize=4096)  # the same few functions recur in event after event
+def _normalize_function(function: str) -> str:
     name = function.strip()
     if name.lower() in _ANONYMOUS:
         return "<anonymous>"

@@ -5,6 +5,7 @@ Part of grouping: changing a pattern changes hashes, so it needs a new grouping 
 """
 
 import re
+from functools import lru_cache
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("<email>", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -43,6 +44,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=1024)  # exception values repeat (cheap to look up, 11 regexes to compute)
 def parameterize(text: str) -> str:
     for placeholder, pattern in _PATTERNS:
         text = pattern.sub(placeholder, text)

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from issues import grouping, lifecycle, summary
-from issues.counters import bulk_set, upsert_add
+from issues.counters import bulk_set, insert_objects, upsert_add
 from issues.models import (
     HistoryKind,
     Issue,
@@ -79,8 +79,8 @@ def update_issues(
         ["event_count", "first_seen", "last_seen", "first_release", "last_release",
          "environments", "status", "resolved_in_release", "ignore_until", "ignore_until_count"],
     )  # fmt: skip
-    IssueHistory.objects.bulk_create(history)
-    Alert.objects.bulk_create(alerts)
+    insert_objects(history)
+    insert_objects(alerts)  # the outbox row commits (or not) with the batch
 
 
 def _transition(
@@ -178,13 +178,18 @@ def update_tags_and_buckets(
     for key, events in by_key.items():
         issue_id = issues[key].pk
         for p in events:
-            hour = p.timestamp.replace(minute=0, second=0, microsecond=0)
-            buckets[(issue_id, hour)] += 1
-            for tag, value in p.tags.items():
-                entry = tags.setdefault((issue_id, tag, value), [0, p.timestamp, p.timestamp])
+            ts = p.timestamp
+            buckets[(issue_id, ts.replace(minute=0, second=0, microsecond=0))] += 1
+            for tag, value in p.tags.items():  # per event and tag: kept lean
+                entry = tags.get(tag_key := (issue_id, tag, value))
+                if entry is None:
+                    tags[tag_key] = [1, ts, ts]
+                    continue
                 entry[0] += 1
-                entry[1] = min(entry[1], p.timestamp)
-                entry[2] = max(entry[2], p.timestamp)
+                if ts < entry[1]:
+                    entry[1] = ts
+                elif ts > entry[2]:
+                    entry[2] = ts
     upsert_add(
         IssueTagValue,
         ["issue_id", "key", "value"],

@@ -1,16 +1,20 @@
 """Digest throughput on a real database (not a test; run by hand).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bt_digest_bench \\
-        .venv/bin/python tests/bench_digest.py [events]
+        .venv/bin/python tests/bench_digest.py [--events 5000] [--batch-size 500] [--runs 1]
 
 Queues N ~4 KB sentry-sdk-like events (90% into 20 issues, 10% into unique ones), then times
 digest_batch() until the queue is empty: wall time, this process's CPU and, on a local
 PostgreSQL, the server backend's CPU too. Like the worker, it runs the payload dictionaries'
 maintenance after each batch (training counts as worker CPU). On PostgreSQL it also prints
-the size of `issues_event` per event (run it on a fresh database for that figure).
+the size of `issues_event` per event (run it on a fresh database for that figure). With
+--runs, the whole thing is repeated (new project each time) and the median per-event
+figures are printed last.
 """
 
+import argparse
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -48,8 +52,8 @@ def backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main(total: int) -> None:
-    call_command("migrate", verbosity=0)
+def run(total: int, batch_size: int) -> tuple[float, float]:
+    """One run; returns (worker, database) CPU milliseconds per event."""
     project = Project.objects.create(name="bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
     now = datetime.now(UTC)
     rows = []
@@ -72,16 +76,35 @@ def main(total: int) -> None:
     IntakeEvent.objects.bulk_create(rows, batch_size=1000)
     size = sum(len(r.payload) for r in rows) / total
     cpu0, wall0, db0 = time.process_time(), time.perf_counter(), backend_cpu()
-    while digest_batch():
+    batches = 0
+    while digest_batch(batch_size):
         dictionaries.maintain()
+        batches += 1
     cpu, wall, db = time.process_time() - cpu0, time.perf_counter() - wall0, backend_cpu() - db0
     rate = total / wall
     print(
-        f"{connection.vendor}: {total} events of {size:.0f} B in {wall:.2f}s = {rate:.0f} events/s"
+        f"{connection.vendor}: {total} events of {size:.0f} B in {batches} batches, "
+        f"{wall:.2f}s = {rate:.0f} events/s; worker CPU {cpu:.2f}s, database backend CPU {db:.2f}s"
     )
-    print(f"worker CPU {cpu:.2f}s, database backend CPU {db:.2f}s")
-    per_k, with_db = cpu * 1000 / total, (cpu + db) * 1000 / total
-    print(f"CPU-s per 1,000 events: worker {per_k:.3f}, with database {with_db:.3f}")
+    return cpu * 1000 / total, db * 1000 / total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("events", nargs="?", type=int, default=5000)
+    parser.add_argument("--events", type=int, dest="events_opt")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    total = args.events_opt or args.events
+    call_command("migrate", verbosity=0)
+    results = [run(total, args.batch_size) for _ in range(args.runs)]
+    worker = statistics.median(r[0] for r in results)
+    db = statistics.median(r[1] for r in results)
+    print(
+        f"median of {args.runs}, batch {args.batch_size}: CPU ms per event: worker {worker:.3f}, "
+        f"database {db:.3f}, both {worker + db:.3f}"
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -92,4 +115,4 @@ def main(total: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    main()

@@ -9,7 +9,7 @@ import pytest
 from django.db import connections
 
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
-from alerts.sender import send_due_alerts
+from alerts.sender import run, send_due_alerts
 from projects.models import Membership
 from projects.services import add_member
 from tests.alert_factories import new_issue_with_alert
@@ -115,3 +115,20 @@ def test_two_sender_processes_never_send_an_email_twice(project):
     copies = copies_per_recipient(messages)
     assert len(copies) == 60 and set(copies.values()) == {1}
     assert all(proc.returncode == 0 for proc in senders)
+
+
+def test_the_sender_loop_leaves_its_pause_as_soon_as_it_is_stopped():
+    stop = threading.Event()
+
+    def loop() -> None:
+        run(interval=60, stop=stop)
+        connections.close_all()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    time.sleep(0.5)  # one idle step done, in the pause now
+    asked = time.monotonic()
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert time.monotonic() - asked < 5

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
-from alerts.sender import LEASE, claim_deliveries, prune_old, send_due_alerts
+from alerts.sender import LEASE, claim_deliveries, has_work, prune_old, send_due_alerts
 from issues.digest import digest_batch
 from issues.lifecycle import resolve
 from issues.models import Issue
@@ -43,6 +43,14 @@ def test_a_new_issue_emails_each_opted_in_member_once(project, owner, member, sm
     assert text.index("shop/cart.py") < text.index("shop/views.py")  # crash end first
     alert.refresh_from_db()
     assert alert.status == AlertStatus.SENT and alert.sent_at is not None
+
+
+def test_an_idle_sender_has_no_work_until_an_alert_is_raised(project, smtp_server):
+    assert not has_work()  # the sender loop skips its step: nothing to expire, plan or send
+    new_issue_with_alert(project)
+    assert has_work()
+    send_due_alerts()
+    assert not has_work()
 
 
 def test_a_second_step_sends_nothing_more(project, smtp_server):

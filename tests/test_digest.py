@@ -221,16 +221,16 @@ def test_query_count_per_batch_does_not_grow_with_batch_size(project):
 
 
 def test_a_poisoned_event_does_not_stall_the_queue(project, monkeypatch):
-    from issues import digest
+    from issues import summary
 
-    real = digest.summary.culprit
+    real = summary.culprit
 
     def explode_on_marker(event):  # fails after normalization, inside the batch transaction
         if event.get("transaction") == "poison":
             raise RuntimeError("boom")
         return real(event)
 
-    monkeypatch.setattr(digest.summary, "culprit", explode_on_marker)
+    monkeypatch.setattr(summary, "culprit", explode_on_marker)
     intake(project, python_error(transaction="poison"))
     intake(project, python_error())
     digest_batch()

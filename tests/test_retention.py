@@ -2,6 +2,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.digest import digest_batch
@@ -43,3 +45,29 @@ def test_retention_leaves_other_projects_alone(project):
     enforce_retention()
     assert Event.objects.filter(project=project).count() == 1
     assert Event.objects.filter(project=other).count() == 1
+
+
+def test_a_repeated_pass_skips_the_count_check_until_an_event_arrives(project):
+    Project.objects.filter(pk=project.pk).update(retention_max_events=2)
+    for _ in range(3):
+        intake(project, python_error())
+    digest_batch()
+    checked: dict = {}
+    assert enforce_retention(checked=checked) == 1
+    with CaptureQueriesContext(connection) as first:
+        assert enforce_retention(checked=checked) == 0
+    assert not any("OFFSET" in q["sql"] for q in first.captured_queries)
+    intake(project, python_error())
+    digest_batch()
+    assert enforce_retention(checked=checked) == 1  # a new event: counted again
+    assert Event.objects.count() == 2
+
+
+def test_a_lowered_limit_applies_on_the_next_pass(project):
+    for _ in range(3):
+        intake(project, python_error())
+    digest_batch()
+    checked: dict = {}
+    assert enforce_retention(checked=checked) == 0
+    Project.objects.filter(pk=project.pk).update(retention_max_events=1)
+    assert enforce_retention(checked=checked) == 2

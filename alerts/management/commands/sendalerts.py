@@ -1,6 +1,7 @@
 """The alert sender loop (started by `serve` beside gunicorn and the digest worker)."""
 
 import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -18,12 +19,11 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(str(send_due_alerts()))
             return
-        stopping = False
+        stopping = threading.Event()
 
         def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
+            stopping.set()  # also wakes the loop from its pause between steps
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        run(interval=interval, should_stop=lambda: stopping)
+        run(interval=interval, stop=stopping)
