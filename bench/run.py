@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for servers")
     parser.add_argument(
         "--gunicorn-arg", action="append", default=[], metavar="ARG",
-        help="extra gunicorn option, e.g. --gunicorn-arg=--worker-class=gthread (repeatable)",
+        help="extra gunicorn option, e.g. --gunicorn-arg=--threads=8 (repeatable)",
     )  # fmt: skip
     parser.add_argument("--no-save", action="store_true", help="do not write a result file")
     parser.add_argument("--results", type=Path, default=report.RESULTS)
