@@ -6,6 +6,24 @@ from projects.services import add_member, create_project
 from tests.live import Gunicorn
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_backends_left_at_teardown(django_db_setup, django_db_blocker):
+    """Live servers and commands run as subprocesses on the test database. PostgreSQL ends a
+    backend a moment after its client exits, so one that exited just before the session
+    ended could still be there when pytest-django dropped the database ("being accessed by
+    other users"). Torn down before django_db_setup: end such leftovers first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     """One gunicorn for the session, on the test database. Use with transactional_db."""
