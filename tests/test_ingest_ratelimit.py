@@ -1,9 +1,12 @@
 """The per-project minute counter and the queue-depth cap, called directly."""
 
+import threading
+import time
 import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -139,3 +142,38 @@ def test_events_queued_by_this_process_count_before_the_next_recount(settings):
     ratelimit.note_queued(2)
     with pytest.raises(RateLimited):
         ratelimit.check_queue(T0 + 0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_counted_by_other_threads_during_a_flush_are_kept():
+    # gunicorn's gthread workers count on several threads of one process. While one thread
+    # writes the pending count to the database, others keep counting in memory; the flush
+    # must not reset what they added meanwhile.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes its write lock at BEGIN, before the flush reads the count")
+    count(1, 10**9, T0)  # written through: the batching window starts at T0
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_counter_row() -> None:
+        with transaction.atomic():
+            RateCounter.objects.select_for_update().filter(project_id=1).update(events=F("events"))
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    def flush() -> None:
+        count(1, 10**9, T0 + 1.5)  # a flush is due: it waits for the row lock
+        connection.close()
+
+    holder, flusher = threading.Thread(target=hold_the_counter_row), threading.Thread(target=flush)
+    holder.start()
+    assert locked.wait(10)
+    flusher.start()
+    time.sleep(0.3)  # the flusher has taken the pending count and waits on the lock
+    for _ in range(100):
+        assert ratelimit.count_in_memory(1, 10**9, T0 + 0.5)  # counted in memory
+    release.set()
+    holder.join(10)
+    flusher.join(10)
+    count(1, 10**9, T0 + 3.0)  # flushes what is pending, plus itself
+    assert RateCounter.objects.get(project_id=1).events == 1 + 1 + 100 + 1
