@@ -84,7 +84,13 @@ def issue_list_url(project: Project) -> str:
 def alert_event(alert: Alert) -> Event | None:
     """The event that triggered the alert, else the issue's first one (retention may drop it)."""
     events = Event.objects.filter(issue_id=alert.issue_id)
-    event = events.filter(event_id=alert.event_id).first() if alert.event_id else None
+    # With the project, the lookup uses the unique (project, event_id) index instead of
+    # walking every event of the issue.
+    event = (
+        events.filter(project_id=alert.project_id, event_id=alert.event_id).first()
+        if alert.event_id
+        else None
+    )
     return event or events.order_by("received_at", "id").first()
 
 

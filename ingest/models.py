@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from ingest.intake_payload import unpack
+
 
 class IntakeEvent(models.Model):
     """One accepted event, committed before the SDK gets its 200.
@@ -29,8 +31,6 @@ class IntakeEvent(models.Model):
         return f"intake {self.event_id} for project {self.project_id}"
 
     def event_json(self) -> bytes:
-        from ingest.intake_payload import unpack
-
         return unpack(self.payload)
 
 

@@ -90,7 +90,7 @@ def encode(data: dict[str, Any], project_id: int | None = None) -> bytes:
 def decompress(blob: bytes | memoryview) -> bytes:
     """The event's JSON bytes; raises UnknownDictionary if its dictionary is gone."""
     blob = bytes(blob)
-    return _decompressor(zstandard.get_frame_parameters(blob).dict_id).decompress(blob)
+    return _decompressor(dict_id_of(blob)).decompress(blob)
 
 
 def decode(blob: bytes | memoryview) -> dict[str, Any]:

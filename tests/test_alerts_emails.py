@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from alerts.emails import (
     alert_context,
+    alert_event,
     build_email,
     make_test_email_context,
     render_alert,
@@ -21,7 +22,8 @@ from alerts.emails import (
 )
 from alerts.frames import top_frames
 from alerts.models import Alert, AlertKind, AlertStatus
-from tests.alert_factories import new_issue_with_alert
+from issues.payload import encode
+from tests.alert_factories import new_issue_with_alert, python_payload
 from tests.live import ROOT, process_env
 from tests.smtp import SmtpServer, check_login
 
@@ -78,6 +80,24 @@ def test_an_alert_whose_event_is_gone_still_renders(project):
     issue.events.all().delete()
     email = render_alert(alert)
     assert "No stack trace." in email.text
+
+
+@pytest.mark.django_db
+def test_a_regression_alert_shows_its_own_event_not_the_issue_s_first(project):
+    issue, first_alert = new_issue_with_alert(project)
+    later = issue.events.get()
+    later.pk, later.event_id = None, "f" * 32
+    later.payload = encode(python_payload(later.event_id, "ValueError: the regression"))
+    later.save()
+    alert = Alert.objects.create(
+        project=project,
+        issue=issue,
+        kind=AlertKind.REGRESSION,
+        event_id=later.event_id,
+        created_at=later.received_at,
+    )
+    assert alert_event(alert).event_id == later.event_id
+    assert alert_event(first_alert).event_id == first_alert.event_id
 
 
 @pytest.mark.parametrize(
