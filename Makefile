@@ -46,7 +46,7 @@ bench-ui: $(STAMP)
 demodata: $(STAMP)
 	$(PY) bench/database.py recreate $(BENCH_DEMO_URL)
 	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py migrate --noinput
-	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) manage.py demodata --issues 10000 --events 1000000 --project Demo
+	DATABASE_URL=$(BENCH_DEMO_URL) $(PY) bench/make_demodata.py --issues 10000 --events 1000000 --project Demo
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -5,19 +5,19 @@ because Django itself reverses them; our own views live in the `accounts` namesp
 """
 
 from django.contrib.auth import views as auth
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from accounts import views
 from accounts.forms import BaseUrlPasswordResetForm
-from bugtrack.middleware import login_exempt
 
 auth_patterns = [
     path(
         "login/",
-        login_exempt(auth.LoginView.as_view(redirect_authenticated_user=True)),
+        login_not_required(auth.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
-    path("logout/", login_exempt(auth.LogoutView.as_view()), name="logout"),
+    path("logout/", login_not_required(auth.LogoutView.as_view()), name="logout"),
     path("password_change/", auth.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",
@@ -26,7 +26,7 @@ auth_patterns = [
     ),
     path(
         "password_reset/",
-        login_exempt(
+        login_not_required(
             auth.PasswordResetView.as_view(
                 form_class=BaseUrlPasswordResetForm,
                 email_template_name="registration/password_reset_email.txt",
@@ -37,17 +37,17 @@ auth_patterns = [
     ),
     path(
         "password_reset/done/",
-        login_exempt(auth.PasswordResetDoneView.as_view()),
+        login_not_required(auth.PasswordResetDoneView.as_view()),
         name="password_reset_done",
     ),
     path(
         "reset/<uidb64>/<token>/",
-        login_exempt(auth.PasswordResetConfirmView.as_view()),
+        login_not_required(auth.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(
         "reset/done/",
-        login_exempt(auth.PasswordResetCompleteView.as_view()),
+        login_not_required(auth.PasswordResetCompleteView.as_view()),
         name="password_reset_complete",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +17,6 @@ from accounts.forms import (
 )
 from accounts.invitations import accept, invite, send_invitation
 from accounts.models import Invitation
-from bugtrack.middleware import login_exempt
 from projects.decorators import require_staff
 from projects.models import Membership, Project, Role, UserSettings
 
@@ -76,7 +76,7 @@ def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:invite")
 
 
-@login_exempt
+@login_not_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = Invitation.find_pending(token)
     if invitation is None:

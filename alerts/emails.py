@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from alerts.frames import top_frames
 from alerts.models import Alert, AlertKind
-from issues.models import Event, Issue
-from issues.payload import decode
+from events.models import Event
+from events.payload import decode
+from issues.models import Issue
 from projects.models import Project
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from alerts.emails import RenderedEmail, render_alert
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
-from ops import metrics
+from core import metrics
 from projects.models import Membership
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from issues.models import Event, Issue
+from events.models import Event
+from issues.models import Issue
 from projects.access import get_project_for
 from projects.models import Project
 

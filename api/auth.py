@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -11,7 +12,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api.models import ApiToken, hash_token
 from api.responses import NOT_FOUND, error
-from bugtrack.middleware import login_exempt
 
 # Recording every use would cost a write per request; once in a while is enough to show it.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -69,6 +69,6 @@ def api_view(*methods: str) -> Callable:
             except Http404:
                 return error(404, NOT_FOUND)
 
-        return login_exempt(csrf_exempt(wrapper))
+        return login_not_required(csrf_exempt(wrapper))
 
     return decorator

@@ -7,9 +7,10 @@ from typing import Any
 from django.conf import settings
 
 from api.entries import Json, as_dict, as_list, as_str, entries, logentry, values_of
-from issues import payload as payload_codec
-from issues import summary
-from issues.models import Event, Issue, IssueStatus
+from digest import summary
+from events import payload as payload_codec
+from events.models import Event
+from issues.models import Issue, IssueStatus
 from projects.models import Project
 
 EXCEPTION_TYPE = re.compile(r"[\w.$<>`:\[\]]+")

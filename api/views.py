@@ -19,7 +19,8 @@ from api.serializers import (
     project_detail_json,
     release_json,
 )
-from issues.models import Event, Issue
+from events.models import Event
+from issues.models import Issue
 from projects.access import projects_for
 from projects.models import Project
 

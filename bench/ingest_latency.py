@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest_latency.py [--requests 500] [--encoding br]
 
 Uses DATABASE_URL if set (e.g. PostgreSQL), else a throw-away SQLite file. Server time is
-the `duration_ms` of the request log line (ops.middleware.observed, around the view); the
+the `duration_ms` of the request log line (core.middleware.observed, around the view); the
 client round trip
 (new TCP connection per request, as sync workers close after each) is printed beside it.
 """

@@ -67,7 +67,8 @@ def ui_benchmark(database_url: str, project_slug: str, requests: int) -> dict[st
     from django.urls import reverse
 
     from bench import report
-    from issues.models import Event, Issue, IssueTagValue
+    from events.models import Event
+    from issues.models import Issue, IssueTagValue
     from projects.models import Project, Role
     from projects.services import add_member
 

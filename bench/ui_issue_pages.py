@@ -24,8 +24,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from events.payload import encode  # noqa: E402
 from issues.models import Issue  # noqa: E402
-from issues.payload import encode  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.test_ui_issues import PAYLOAD  # noqa: E402

@@ -11,8 +11,8 @@ from pathlib import Path
 # Run from anywhere (systemd, the Docker entrypoint): the repo root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ops import multiproc  # noqa: E402
-from ops.logging import logging_config  # noqa: E402
+from core import multiproc  # noqa: E402
+from core.logging import logging_config  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # gthread workers with keep-alive: SDKs reuse connections, several inserts per process wait

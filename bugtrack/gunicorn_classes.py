@@ -31,7 +31,7 @@ class TimedThreadWorker(ThreadWorker):
 
 
 class NoAccessLogLogger(Logger):
-    """Django logs every request itself, with its request id (ops.middleware.observed).
+    """Django logs every request itself, with its request id (core.middleware.observed).
 
     gunicorn's access log was already silenced by level, but with a logging dict configured
     gunicorn still built every line's atoms first: 5% of a web worker's Python time.

@@ -81,22 +81,27 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "bugtrack",
+    # Bugtrack's apps in layer order, lowest first: imports point down this list only
+    # (docs/architecture.md, "Layers").
+    "core",
     "projects",
+    "accounts",
     "ingest",
+    "events",
     "issues",
     "alerts",
+    "digest",
     "api",
-    "accounts",
     "ops",
+    "bugtrack",
 ]
 
 # Ingest URLs never reach this chain: IngestShortcutMiddleware answers them first,
 # so SDK traffic costs no session, auth, CSRF or messages work.
 MIDDLEWARE = [
-    "bugtrack.middleware.IngestShortcutMiddleware",
+    "ingest.middleware.IngestShortcutMiddleware",
     # Request id, access log line and latency; the ingest shortcut does the same itself.
-    "ops.middleware.RequestContextMiddleware",
+    "core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,8 +111,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "bugtrack.middleware.LoginRequiredMiddleware",
-    "bugtrack.middleware.SecurityHeadersMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "bugtrack.urls"
@@ -234,6 +239,6 @@ HEALTH_MAX_QUEUE_DEPTH = _positive_int("HEALTH_MAX_QUEUE_DEPTH", 50_000)
 HEALTH_MAX_QUEUE_AGE_SECONDS = _positive_int("HEALTH_MAX_QUEUE_AGE_SECONDS", 300)
 
 # JSON lines on stdout (or text for humans), each with the request id: see ops/logging.py.
-from ops.logging import logging_config  # noqa: E402  (stdlib + orjson only; no Django)
+from core.logging import logging_config  # noqa: E402  (stdlib + orjson only; no Django)
 
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

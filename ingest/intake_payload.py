@@ -2,16 +2,14 @@
 
 A third of the bytes for the database to write, and small enough to stay inline in the
 heap page on PostgreSQL (the table's toast_tuple_target is raised; see migration 0003).
-Measured on the benchmark's 5.5 KB event (bench/intake_insert.py): PostgreSQL backend CPU
-per insert 0.19 -> 0.12 ms, for 0.02 ms more in the web process. Rows written as plain JSON
-(older releases, the test-event button, test factories) still read back.
+Every writer goes through `ingest.queue` (SDK requests, the setup page's test event), so
+every row is packed; what it bought is in docs/performance.md (bench/intake_insert.py).
 """
 
 import threading
 
 import zstandard
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # never the first bytes of a JSON document
 _local = threading.local()  # zstandard (de)compressors must not be shared between threads
 
 
@@ -24,8 +22,6 @@ def pack(event_json: bytes) -> bytes:
 
 def unpack(stored: bytes | memoryview) -> bytes:
     data = bytes(stored)
-    if not data.startswith(ZSTD_MAGIC):
-        return data
     decompressor = getattr(_local, "decompressor", None)
     if decompressor is None:
         decompressor = _local.decompressor = zstandard.ZstdDecompressor()
@@ -33,4 +29,6 @@ def unpack(stored: bytes | memoryview) -> bytes:
         # pack() writes the content size into the frame, so this is one exact allocation.
         return decompressor.decompress(data)
     except zstandard.ZstdError:
-        return data  # damaged: the digest keeps it as an unprocessable event, never drops it
+        # Damaged (or written before payloads were packed): handed on as it is, so the digest
+        # stores it, as an unprocessable event if it is not JSON. Nothing is dropped.
+        return data

@@ -12,6 +12,10 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from core import metrics
+from core.logging import bind_request_id
+from core.middleware import observed
+from core.selfmonitor import ingest_scope
 from ingest import queue, ratelimit, responses
 from ingest.auth import KeyInfo, authenticate, key_from_dsn, key_from_request
 from ingest.decompress import decoded_chunks, raw_chunks
@@ -27,10 +31,6 @@ from ingest.errors import (
     Unavailable,
 )
 from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
-from ops import metrics
-from ops.logging import bind_request_id
-from ops.middleware import observed
-from ops.selfmonitor import ingest_scope
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpResponse
 
-from bugtrack.middleware import INGEST_PATH
+from core import metrics
+from core.logging import clear_request_id
 from ingest import responses, shedding
 from ingest.errors import Overloaded
-from ops import metrics
-from ops.logging import clear_request_id
+from ingest.middleware import INGEST_PATH
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -12,10 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from issues import charts, lifecycle, listing, presenters
+from events import presenters
+from events.models import Event
+from events.payload import decode
+from issues import charts, lifecycle, listing, tags
 from issues.access import issue_for
-from issues.models import Event, Issue
-from issues.payload import decode
+from issues.models import Issue
 from projects.access import get_project_for, membership_for, projects_for
 
 # Ignore choices offered on the issue page and in bulk: (duration, more events).
@@ -132,7 +134,7 @@ def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             payload = decode(event.payload)
         except Exception:  # a damaged payload must not take the page down
             payload = {}
-        shown = presenters.present_event(payload, presenters.tag_distribution(issue.pk))
+        shown = presenters.present_event(payload, tags.tag_distribution(issue.pk))
     # The newest entries only: an issue that regressed often must not grow the page.
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))

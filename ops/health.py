@@ -1,11 +1,13 @@
-"""Readiness checks: each returns a small dict with `ok`, and says why when it isn't."""
+"""Readiness: the database, migrations and each app's own check, each a small dict with `ok`
+(and why not); ops only composes them."""
 
 from typing import Any
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
+
+from ingest.stats import queue_health
 
 Check = dict[str, Any]
 # Applied migrations can't become unapplied under a running process: remember success.
@@ -33,29 +35,13 @@ def check_migrations(using: str = DEFAULT_DB_ALIAS) -> Check:
     return {"ok": True}
 
 
-def check_queue(using: str = DEFAULT_DB_ALIAS) -> Check:
-    from ops.queue import queue_state
-
-    state = queue_state(using)
-    check: Check = {
-        "ok": True,
-        "depth": state.depth,
-        "oldest_age_seconds": round(state.oldest_age, 1),
-    }
-    if state.depth > settings.HEALTH_MAX_QUEUE_DEPTH:
-        check.update(ok=False, error=f"depth over {settings.HEALTH_MAX_QUEUE_DEPTH}")
-    elif state.oldest_age > settings.HEALTH_MAX_QUEUE_AGE_SECONDS:
-        check.update(ok=False, error=f"oldest over {settings.HEALTH_MAX_QUEUE_AGE_SECONDS}s")
-    return check
-
-
 def readiness(using: str = DEFAULT_DB_ALIAS) -> tuple[bool, dict[str, Check]]:
     """All checks, in order; once the database is unreachable the rest are skipped."""
     checks: dict[str, Check] = {"database": check_database(connections[using])}
     if not checks["database"]["ok"]:
         checks["migrations"] = checks["queue"] = {"ok": False, "error": "skipped"}
         return False, checks
-    for name, check in (("migrations", check_migrations), ("queue", check_queue)):
+    for name, check in (("migrations", check_migrations), ("queue", queue_health)):
         try:
             checks[name] = check(using)
         except Exception as exc:  # a half-migrated database can fail the queue query

@@ -3,16 +3,16 @@
 import hmac
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bugtrack.middleware import login_exempt
 from ops import health, metrics
 
 
-@login_exempt
+@login_not_required
 @never_cache
 @require_safe
 def live(request: HttpRequest) -> JsonResponse:
@@ -20,7 +20,7 @@ def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@login_exempt
+@login_not_required
 @never_cache
 @require_safe
 def ready(request: HttpRequest) -> JsonResponse:
@@ -30,7 +30,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     )
 
 
-@login_exempt
+@login_not_required
 @never_cache
 @require_safe
 def prometheus(request: HttpRequest) -> HttpResponse:

@@ -22,5 +22,4 @@ urlpatterns = [
         name="member_remove",
     ),
     path("projects/<slug:slug>/setup/", views.project_setup, name="setup"),
-    path("projects/<slug:slug>/test-event/", views.send_test_event, name="send_test_event"),
 ]

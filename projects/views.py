@@ -3,14 +3,12 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from projects.decorators import project_admin, project_member, require_staff
 from projects.forms import AddMemberForm, KeyForm, ProjectCreateForm, ProjectSettingsForm, RoleForm
 from projects.members import LastAdminError, change_role, remove_member
 from projects.models import Membership, ProjectKey
-from projects.sample_event import enqueue_test_event
 from projects.services import add_member, create_project
 
 
@@ -133,19 +131,3 @@ def project_setup(request: HttpRequest, membership: Membership) -> HttpResponse:
     key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
     context = {"project": project, "membership": membership, "dsn": key.dsn() if key else ""}
     return render(request, "projects/setup.html", context)
-
-
-@require_POST
-@project_member
-def send_test_event(request: HttpRequest, membership: Membership) -> HttpResponse:
-    project = membership.project
-    enqueue_test_event(project, request.user)
-    messages.success(
-        request,
-        "A test event was queued. It appears in the issue list as soon as the worker has "
-        "processed it, usually within seconds.",
-    )
-    try:
-        return redirect(reverse("issues:list", args=[project.slug]))
-    except NoReverseMatch:  # the issue pages are not installed in this build
-        return redirect("projects:setup", project.slug)

@@ -7,8 +7,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
-from issues.models import Event, Issue
-from issues.payload import encode
+from events.models import Event
+from events.payload import encode
+from issues.models import Issue
 from projects.models import Project
 
 

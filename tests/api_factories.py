@@ -9,8 +9,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from api.models import ApiToken
-from issues.models import Event, Issue, IssueStatus
-from issues.payload import encode
+from events.models import Event
+from events.payload import encode
+from issues.models import Issue, IssueStatus
 from projects.models import Project
 
 # A canonical event shaped from sentry/python-http-error.json in the shared corpus (Sentry's

@@ -32,9 +32,9 @@ import orjson  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from digest.batch import digest_batch  # noqa: E402
+from events import dictionaries  # noqa: E402
 from ingest.models import IntakeEvent  # noqa: E402
-from issues import dictionaries  # noqa: E402
-from issues.digest import digest_batch  # noqa: E402
 from projects.models import Project  # noqa: E402
 from tests.digest_factories import python_error  # noqa: E402
 

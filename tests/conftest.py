@@ -98,7 +98,7 @@ def collected_static():
 @pytest.fixture(autouse=True)
 def fresh_payload_dictionaries():
     """Payload dictionaries are cached per process by id; SQLite reuses ids after a rollback."""
-    from issues import dictionaries
+    from events import dictionaries
 
     dictionaries.reset()
     yield

@@ -10,8 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from bugtrack.corpus import find_corpus
-from issues.models import Event, Issue, IssueBucket, IssueHistory, IssueTagValue
-from issues.payload import encode
+from events.models import Event
+from events.payload import encode
+from issues.models import Issue, IssueBucket, IssueHistory, IssueTagValue
 from projects.models import Project
 
 CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")

@@ -22,7 +22,7 @@ from alerts.emails import (
 )
 from alerts.frames import top_frames
 from alerts.models import Alert, AlertKind, AlertStatus
-from issues.payload import encode
+from events.payload import encode
 from tests.alert_factories import new_issue_with_alert, python_payload
 from tests.live import ROOT, process_env
 from tests.smtp import SmtpServer, check_login

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
 from alerts.sender import LEASE, claim_deliveries, has_work, prune_old, send_due_alerts
-from issues.digest import digest_batch
+from digest.batch import digest_batch
 from issues.lifecycle import resolve
 from issues.models import Issue
 from projects.models import Membership, Role, UserSettings

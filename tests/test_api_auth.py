@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from api.models import ApiToken, hash_token
-from bugtrack.middleware import INGEST_PATH
+from ingest.middleware import INGEST_PATH
 from tests.api_factories import auth, make_issue, token_for
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,9 @@
 
 import pytest
 
-from issues.digest import digest_batch
-from issues.models import Event, Issue
+from digest.batch import digest_batch
+from events.models import Event
+from issues.models import Issue
 from tests.api_factories import auth, token_for
 from tests.digest_factories import corpus_event, corpus_files, intake, python_error
 

@@ -1,17 +1,19 @@
-"""The demo-data command: consistent issues, events, tag counts, buckets and history."""
+"""Demo data (bench/make_demodata.py): consistent issues, events, tags, buckets and history."""
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Sum
 
-from issues.models import Event, HistoryKind, Issue, IssueBucket, IssueHistory, IssueTagValue
-from issues.payload import decode
+from events.models import Event
+from events.payload import decode
+from issues.models import HistoryKind, Issue, IssueBucket, IssueHistory, IssueTagValue
 from projects.models import Project
 
 
 @pytest.fixture
 def demo(db) -> Project:
-    call_command("demodata", issues=25, events=400, project="Demo", seed=3, verbosity=0)
+    from bench.make_demodata import fill
+
+    fill("Demo", issues=25, events=400, seed=3, log=lambda line: None)
     return Project.objects.get(name="Demo")
 
 
@@ -59,8 +61,8 @@ def test_short_ids_continue_after_the_demo_issues(demo):
 
 
 def test_corpus_templates_carry_no_nul_characters_postgresql_would_refuse():
+    from bench.demoshape import templates_from_corpus
     from bugtrack.corpus import find_corpus
-    from issues.demoshape import templates_from_corpus
 
     corpus = find_corpus()
     if corpus is None:

@@ -6,10 +6,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
+from digest.batch import digest_batch
+from events import payload
+from events.models import Event
 from ingest.models import IntakeEvent
-from issues import lifecycle, payload
-from issues.digest import digest_batch
-from issues.models import Event, HistoryKind, Issue, IssueBucket, IssueStatus, IssueTagValue
+from issues import lifecycle
+from issues.models import HistoryKind, Issue, IssueBucket, IssueStatus, IssueTagValue
 from projects.models import Project
 from tests.digest_factories import corpus_event, corpus_files, intake, python_error
 
@@ -221,7 +223,7 @@ def test_query_count_per_batch_does_not_grow_with_batch_size(project):
 
 
 def test_a_poisoned_event_does_not_stall_the_queue(project, monkeypatch):
-    from issues import summary
+    from digest import summary
 
     real = summary.culprit
 

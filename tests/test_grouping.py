@@ -3,9 +3,9 @@
 import copy
 from datetime import UTC, datetime
 
-from issues import grouping
-from issues.normalize import normalize
-from issues.parameterize import parameterize
+from digest import grouping
+from digest.normalize import normalize
+from digest.parameterize import parameterize
 from tests.digest_factories import corpus_event
 
 NOW = datetime.now(UTC)

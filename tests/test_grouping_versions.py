@@ -1,15 +1,15 @@
 """Pins each grouping version's output: changing an algorithm must add a version, not edit one.
 
 If a test here fails, you changed what an existing version computes. Restore it and add the
-change as a new entry in `issues.grouping.VERSIONS` (with its own pins below) instead.
+change as a new entry in `digest.grouping.VERSIONS` (with its own pins below) instead.
 """
 
 from datetime import UTC, datetime
 
 import pytest
 
-from issues import grouping
-from issues.normalize import normalize, parse
+from digest import grouping
+from digest.normalize import normalize, parse
 from tests.digest_factories import CORPUS
 
 PINNED: dict[str, dict[str, str]] = {

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from core.logging import JsonFormatter, TextFormatter, request_context
 from ingest.models import IntakeEvent
-from ops.logging import JsonFormatter, TextFormatter, request_context
 from tests.live import ROOT, LoggedGunicorn, http, process_env
 
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.models import Alert, AlertStatus
+from core import metrics
 from ingest.models import IntakeEvent
 from issues.models import Issue
-from ops import metrics
 from tests.conftest import dsn_for
 from tests.live import Gunicorn, http, send_with_sentry_sdk
 
@@ -219,7 +219,7 @@ def test_live_ingest_moves_the_accepted_and_rejected_counters(
 def test_a_real_digest_batch_records_its_size_and_the_issues_it_created(
     client, transactional_db, project
 ):  # transactional: new issues are counted on commit
-    from issues.digest import digest_batch
+    from digest.batch import digest_batch
     from tests.digest_factories import intake, python_error
 
     before = scrape(client)

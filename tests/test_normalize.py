@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from issues.normalize import NormalizationError, normalize, parse
+from digest.normalize import NormalizationError, normalize, parse
 from tests.digest_factories import corpus_event, corpus_files
 
 RECEIVED = datetime(2025, 3, 6, 12, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from events import dictionaries, payload
+from events.models import Event, PayloadDictionary
 from ingest.models import IntakeEvent
-from issues import dictionaries, payload
-from issues.models import Event, PayloadDictionary
 from tests.api_factories import auth, token_for
 from tests.digest_factories import python_error
 

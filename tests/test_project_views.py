@@ -54,7 +54,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, project, name):
         ("projects:revoke_key", ["key"]),
         ("projects:member_role", ["membership"]),
         ("projects:member_remove", ["membership"]),
-        ("projects:send_test_event", []),
+        ("ingest:send_test_event", []),
     ],
 )
 def test_state_changes_refuse_get(client, owner, project, name, extra):

@@ -69,7 +69,7 @@ def test_setup_page_without_an_active_key_says_so(client, owner, project):
 
 def test_send_test_event_queues_a_realistic_event_for_the_worker(client, member, project):
     client.force_login(member)
-    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    response = client.post(reverse("ingest:send_test_event", args=[project.slug]))
     assert response.status_code == 302
     row = IntakeEvent.objects.get()
     assert row.project_id == project.pk
@@ -85,13 +85,13 @@ def test_send_test_event_queues_a_realistic_event_for_the_worker(client, member,
 
 def test_outsiders_cannot_send_test_events(client, outsider, project):
     client.force_login(outsider)
-    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    response = client.post(reverse("ingest:send_test_event", args=[project.slug]))
     assert response.status_code == 404
     assert not IntakeEvent.objects.exists()
 
 
 def test_anonymous_test_event_posts_are_sent_to_sign_in(client, project):
-    response = client.post(reverse("projects:send_test_event", args=[project.slug]))
+    response = client.post(reverse("ingest:send_test_event", args=[project.slug]))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not IntakeEvent.objects.exists()
 
@@ -118,11 +118,11 @@ def test_copy_script_is_served(client, owner, project, name):
 
 
 def test_the_test_event_is_digested_into_an_issue_shown_on_the_issue_list(client, member, project):
-    from issues.digest import digest_batch
+    from digest.batch import digest_batch
     from issues.models import Issue
 
     client.force_login(member)
-    url = reverse("projects:send_test_event", args=[project.slug])
+    url = reverse("ingest:send_test_event", args=[project.slug])
     response = client.post(url)
     assert response["Location"] == reverse("issues:list", args=[project.slug])
     client.post(url)

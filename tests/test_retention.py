@@ -6,9 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from issues.digest import digest_batch
-from issues.models import Event, Issue
-from issues.retention import enforce_retention
+from digest.batch import digest_batch
+from events.models import Event
+from events.retention import enforce_retention
+from issues.models import Issue
 from projects.models import Project
 from tests.digest_factories import intake, python_error
 

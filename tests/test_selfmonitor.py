@@ -8,9 +8,9 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
-from bugtrack.middleware import IngestShortcutMiddleware
+from core import selfmonitor
+from ingest.middleware import IngestShortcutMiddleware
 from ingest.models import IntakeEvent
-from ops import selfmonitor
 from projects.services import create_project
 from tests.conftest import dsn_for
 from tests.live import LoggedGunicorn, free_port, send_with_sentry_sdk

@@ -460,7 +460,7 @@ def test_issue_page_query_count_does_not_grow_with_data(client, owner, issue):
 
 
 def test_search_finds_digested_issues_by_environment_release_and_sdk_tag(client, owner, project):
-    from issues.digest import digest_batch
+    from digest.batch import digest_batch
     from tests.digest_factories import intake, python_error
 
     intake(project, python_error(type_="StagingError", environment="staging", release="api@7"))

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from issues.digest import digest_batch
-from issues.models import Event
+from digest.batch import digest_batch
+from events.models import Event
 from tests.digest_factories import intake
 from tests.issue_factories import corpus_files, load_corpus, make_event, make_issue, shape
 

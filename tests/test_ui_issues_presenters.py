@@ -2,7 +2,7 @@
 
 import pytest
 
-from issues.presenters import MAX_FRAMES, MAX_ROWS, present_event
+from events.presenters import MAX_FRAMES, MAX_ROWS, present_event
 
 ODD = [
     None,

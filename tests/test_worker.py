@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from events.models import Event
 from ingest.models import IntakeEvent
-from issues.models import Event, Issue, IssueBucket, IssueTagValue
+from issues.models import Issue, IssueBucket, IssueTagValue
 from projects.models import Project
 from tests.digest_factories import intake, python_error
 from tests.live import start_command

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from issues.digest import digest_batch
+from digest.batch import digest_batch
 from issues.models import Issue
 from tests.digest_factories import intake
 from tests.issue_factories import make_bucket

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from ops import multiproc
+from core import multiproc
 
 # Long-running management commands started beside the web server.
 BACKGROUND_COMMANDS: list[list[str]] = [["worker"], ["sendalerts"]]

@@ -10,13 +10,13 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from ingest.models import ClientReport
+from ingest.stats import delete_client_reports
 
 # The tables that churn: the queue is emptied constantly, events and their per-issue counts
 # are deleted by retention.
 BIG_MODELS = [
     "ingest.IntakeEvent",
-    "issues.Event",
+    "events.Event",
     "issues.Issue",
     "issues.IssueTagValue",
     "issues.IssueBucket",
@@ -38,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, client_report_days: int, no_vacuum: bool, **options) -> None:
         cutoff = (timezone.now() - timedelta(days=client_report_days)).date()
-        deleted, _ = ClientReport.objects.filter(day__lt=cutoff).delete()
+        deleted = delete_client_reports(before=cutoff)
         self.stdout.write(f"deleted {deleted} client report rows older than {cutoff}")
         if no_vacuum:
             return

@@ -4,7 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from ops.queue import events_last_minute, outbox_counts, queue_state
+from alerts.stats import outbox_counts
+from ingest.stats import queue_state
+from ops.stats import events_last_minute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,214 @@
+"""The digest: intake rows -> events grouped into issues, in one transaction per batch.
+
+`digest_batch()` is the single step the worker loops over. Query count per batch is constant
+(no per-event queries): one lookup per table, bulk inserts, set-based counter upserts.
+"""
+
+import logging
+import os
+import time
+from collections import defaultdict
+from datetime import datetime
+
+import orjson
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from core import metrics
+from core.bulksql import fetch_models, insert_new
+from core.logging import request_context
+from digest import grouping, normalize, rollup
+from digest.matching import issues_for
+from digest.prepared import Prepared
+from events import payload
+from events.models import Event
+from ingest.queue import Claimed, claim, waiting
+from issues.models import Issue, Release
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+# Test hook: sleep inside the batch transaction (after touching a marker file), so that a
+# test can kill the worker mid-batch.
+_TEST_SLEEP = float(os.environ.get("BUGTRACK_TEST_DIGEST_SLEEP", "0") or 0)
+_TEST_MARKER = os.environ.get("BUGTRACK_TEST_DIGEST_MARKER", "")
+
+
+def digest_batch(batch_size: int | None = None) -> int:
+    """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        rows = claim(batch_size or settings.DIGEST_BATCH_SIZE)  # deleted when the batch commits
+        if not rows:
+            return 0
+        _digest_claimed(rows)
+        if _TEST_SLEEP:
+            _test_pause()
+    metrics.digest_batch(time.perf_counter() - started, len(rows))
+    return len(rows)
+
+
+def intake_waiting() -> bool:
+    """Is there anything to claim? A cheap read for polling an empty queue."""
+    return waiting()
+
+
+def _digest_claimed(rows: list[Claimed]) -> None:
+    try:
+        with transaction.atomic():
+            digest_rows(rows)
+    except OperationalError:
+        raise  # deadlock, lost connection, locked database: retry the whole batch later
+    except Exception:
+        # One poisoned event must not stall the queue: redo the batch one row at a time.
+        logger.exception("digest batch failed; retrying %d events one by one", len(rows))
+        for row in rows:
+            _digest_alone(row)
+
+
+def _test_pause() -> None:
+    if _TEST_MARKER:
+        with open(_TEST_MARKER, "a") as marker:
+            marker.write("in batch\n")
+    time.sleep(_TEST_SLEEP)
+
+
+def _digest_alone(row: Claimed) -> None:
+    with request_context(row.request_id):  # these lines carry the ingest request's id
+        for force_fallback in (False, True):
+            try:
+                with transaction.atomic():
+                    digest_rows([row], force_fallback=force_fallback)
+                return
+            except OperationalError:
+                raise
+            except Exception:
+                logger.exception(
+                    "digest of intake row %s failed (fallback=%s)", row.id, force_fallback
+                )
+        logger.error("dropping undigestible intake row %s (event %s)", row.id, row.event_id)
+
+
+def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
+    """Digest claimed rows inside the caller's transaction."""
+    now = timezone.now()
+    projects = _projects({r.project_id for r in rows})
+    prepared = _dedupe([_prepare(r, force_fallback) for r in rows if r.project_id in projects])
+    if not prepared:
+        return
+    _record_releases(prepared)
+    by_key: dict[tuple[int, str], list[Prepared]] = defaultdict(list)
+    for p in prepared:
+        by_key[(p.project_id, p.grouping.hash)].append(p)
+    issues, created = issues_for(by_key, projects)
+    inserted = _insert_events(prepared, issues)
+    by_key = {
+        k: [p for p in ps if (p.project_id, p.event_id) in inserted] for k, ps in by_key.items()
+    }
+    empty_new = [issues[k].pk for k in created if not by_key[k]]
+    if empty_new:  # another worker stored these events first; drop the issue we made for them
+        Issue.objects.filter(pk__in=empty_new).delete()
+    by_key = {k: ps for k, ps in by_key.items() if ps}
+    rollup.update_issues(by_key, issues, created, projects, now)
+    new_count = len(created) - len(empty_new)
+    if new_count:  # counted only if the batch commits (a rolled-back savepoint drops it)
+        transaction.on_commit(lambda: metrics.issues_created(new_count))
+    rollup.update_tags_and_buckets(by_key, issues)
+    if logger.isEnabledFor(logging.DEBUG):
+        ids = {r.id: r.request_id for r in rows}
+        for key, ps in by_key.items():
+            for p in ps:
+                logger.debug(
+                    "digested event %s into issue %s",
+                    p.event_id,
+                    issues[key].pk,
+                    extra={"request_id": ids.get(p.intake_id, "")},
+                )
+
+
+_PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regression",
+                   "alert_on_unignore"]  # fmt: skip
+
+
+def _projects(ids: set[int]) -> dict[int, Project]:
+    """The batch's projects (those still existing), with the fields the digest reads."""
+    columns = ", ".join(_PROJECT_FIELDS)
+    if connection.vendor == "postgresql":  # one statement text whatever the number of ids
+        where, params = "id = ANY(%s)", [sorted(ids)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+    sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE {where}"
+    return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, params)}
+
+
+def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
+    received = row.received_at
+    try:
+        if force_fallback:
+            raise normalize.NormalizationError("event could not be digested")
+        data = normalize.normalize(normalize.parse(row.payload), row.event_id, received)
+        group = grouping.compute(data)
+        return Prepared(row.id, row.project_id, row.event_id, received, data, group)
+    except Exception as exc:  # untrusted input: any failure means "keep it, marked"
+        error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:1000]
+        logger.info(
+            "event %s kept unprocessed (%s)",
+            row.event_id,
+            type(exc).__name__,
+            extra={"request_id": row.request_id},
+        )
+        data = normalize.fallback(row.payload, row.event_id, received)
+        return Prepared(
+            row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
+        )
+
+
+def _dedupe(prepared: list[Prepared]) -> list[Prepared]:
+    """Drop repeats of an event id within the batch. Ids stored earlier need no query: the
+    event insert skips them (ON CONFLICT DO NOTHING), and only inserted events are counted."""
+    unique: dict[tuple[int, str], Prepared] = {}
+    for p in prepared:
+        unique.setdefault((p.project_id, p.event_id), p)
+    return list(unique.values())
+
+
+def _record_releases(prepared: list[Prepared]) -> None:
+    first: dict[tuple[int, str], datetime] = {}
+    for p in prepared:
+        release = p.data.get("release")
+        if release:
+            key = (p.project_id, release)
+            first[key] = min(first.get(key, p.received_at), p.received_at)
+    rows = [(pid, version, seen) for (pid, version), seen in sorted(first.items())]
+    insert_new(Release, ["project_id", "version", "first_seen"], rows, ["project_id", "version"])
+
+
+_EVENT_COLUMNS = [
+    "project_id", "issue_id", "event_id", "timestamp", "received_at", "level", "release",
+    "environment", "platform", "user_ident", "transaction", "tags", "payload",
+    "processing_error",
+]  # fmt: skip
+
+
+def _insert_events(
+    prepared: list[Prepared], issues: dict[tuple[int, str], Issue]
+) -> set[tuple[int, str]]:
+    rows = []
+    for p in prepared:
+        d = p.data
+        rows.append((
+            p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.event_id, p.timestamp,
+            p.received_at, d.get("level", "error"), d.get("release", ""),
+            d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
+            d.get("transaction", "")[:250], orjson.dumps(dict(d.get("tags") or [])).decode(),
+            payload.encode(d, p.project_id), p.error,
+        ))  # fmt: skip
+    returned = insert_new(
+        Event,
+        _EVENT_COLUMNS,
+        rows,
+        unique=["project_id", "event_id"],
+        returning=["project_id", "event_id"],
+    )
+    return {(pid, eid) for pid, eid in returned}

@@ -1,0 +1,16 @@
+"""Enforce per-project retention (max events, max age) once; the worker also does it."""
+
+from django.core.management.base import BaseCommand
+
+from events.retention import enforce_retention
+
+
+class Command(BaseCommand):
+    help = "Delete events beyond each project's retention limits (count and age)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--max-chunks", type=int, default=1_000_000)
+
+    def handle(self, *args, max_chunks: int, **options) -> None:
+        deleted = enforce_retention(max_chunks=max_chunks)
+        self.stdout.write(f"Deleted {deleted} events.")
