@@ -1,7 +1,7 @@
 """UI benchmark: server time of the issue list and issue page on a big demo database.
 
 Runs Django in this process (DEBUG off) against a database filled by
-`manage.py demodata --issues 10000 --events 1000000`, signs in a plain member with the test
+`bench/make_demodata.py --issues 10000 --events 1000000`, signs in a plain member with the test
 client and times each page `requests` times after a short warm-up. Server time here is the
 full Django request/response cycle (middleware, queries, template rendering) without the
 network and without a browser.
