@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm, UsernameField
 from django.db.models import QuerySet
 
 from accounts.emails import base_url_context
@@ -89,7 +89,9 @@ class InviteForm(forms.Form):
 
     def __init__(self, projects: QuerySet[Project], *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["projects"].queryset = projects
+        field = self.fields["projects"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = projects
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -103,6 +105,7 @@ class InviteForm(forms.Form):
 class AcceptInvitationForm(UserCreationForm):
     """Username and password for the invited person; the email comes from the invitation."""
 
-    class Meta(UserCreationForm.Meta):
+    class Meta:
         model = get_user_model()
         fields = ("username",)
+        field_classes = {"username": UsernameField}

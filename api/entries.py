@@ -150,7 +150,9 @@ def exception_entry(payload: Json) -> Json | None:
         )
     if not values:
         return None
-    has_system = any((v["stacktrace"] or {}).get("hasSystemFrames") for v in values)
+    has_system = any(
+        isinstance(v["stacktrace"], dict) and v["stacktrace"].get("hasSystemFrames") for v in values
+    )
     return {
         "type": "exception",
         "data": {"values": values, "excOmitted": None, "hasSystemFrames": has_system},

@@ -11,13 +11,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+LABEL_MAX_LENGTH = 100
+
+
 class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     # Only the hash is stored; the token itself is shown once, when it is created.
     token_hash = models.CharField(max_length=64, unique=True)
-    label = models.CharField(max_length=100, blank=True, default="")
+    label = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

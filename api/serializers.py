@@ -170,8 +170,8 @@ def event_tags(event: Event, payload: Json) -> list[Json]:
             if key and value is not None:
                 tags.setdefault(key, value)
     for key, value in as_dict(event.tags).items():
-        if as_str(value) is not None:
-            tags.setdefault(str(key), as_str(value))
+        if (text := as_str(value)) is not None:
+            tags.setdefault(str(key), text)
     for key, value in (
         ("level", event.level),
         ("environment", event.environment),

@@ -132,18 +132,29 @@ def _db_value(field: models.Field, value: Any) -> Any:
     return orjson.dumps(value).decode() if isinstance(field, models.JSONField) else value
 
 
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """A model's own column-backed field (not a reverse relation or generic key)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} has no column"
+    return field
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    return _concrete(model, name).column
+
+
 def fetch_models(
     model: type[models.Model], fields: Sequence[str], sql: str, params: Sequence[Any]
 ) -> list[Any]:
     """Instances of `model` from `sql`, which selects the columns of `fields` in that order;
     the other fields are deferred. Values go through Django's converters, as the ORM's do."""
     meta = model._meta
-    loaded = [meta.get_field(name) for name in fields]
+    loaded = [_concrete(model, name) for name in fields]
     steps = []
     for field in loaded:
         col = field.get_col(meta.db_table)
         steps.append(
-            (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))
+            (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))  # type: ignore[attr-defined]  # not in the stubs
         )
     attnames = [f.attname for f in loaded]
     out = []
@@ -194,8 +205,9 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         model._default_manager.bulk_update(objs, fields)
         return
     meta = model._meta
+    assert meta.pk is not None
     pk = meta.pk.column
-    columns = [pk] + [meta.get_field(f).column for f in fields]
+    columns = [pk] + [_concrete(model, f).column for f in fields]
     is_json = [False] + [isinstance(meta.get_field(f), models.JSONField) for f in fields]
     arrays: list[list[Any]] = [[obj.pk for obj in objs]]
     for name, as_json in zip(fields, is_json[1:], strict=True):

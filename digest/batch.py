@@ -9,6 +9,7 @@ import os
 import time
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -134,10 +135,11 @@ _PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regres
 def _projects(ids: set[int]) -> dict[int, Project]:
     """The batch's projects (those still existing), with the fields the digest reads."""
     columns = ", ".join(_PROJECT_FIELDS)
+    params: list[Any]
     if connection.vendor == "postgresql":  # one statement text whatever the number of ids
         where, params = "id = ANY(%s)", [sorted(ids)]
     else:
-        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(sorted(ids))
     sql = f"SELECT {columns} FROM {Project._meta.db_table} WHERE {where}"
     return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, params)}
 

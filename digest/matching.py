@@ -12,7 +12,7 @@ message, grouping components) stay deferred and are never touched here.
 
 from django.db import connection
 
-from core.bulksql import bulk_set, execute, fetch_models, insert_objects, rows_source
+from core.bulksql import bulk_set, column_of, execute, fetch_models, insert_objects, rows_source
 from digest import grouping, summary
 from digest.prepared import Prepared
 from issues.models import Issue
@@ -77,7 +77,7 @@ def _lock_projects(ids: set[int], projects: dict[int, Project]) -> set[int]:
 
 def _lookup(keys: list[Key], lock: bool) -> dict[Key, Issue]:
     source, params = rows_source(Issue, _KEY_COLUMNS, keys)
-    columns = ", ".join(Issue._meta.get_field(f).column for f in ISSUE_FIELDS)
+    columns = ", ".join(column_of(Issue, f) for f in ISSUE_FIELDS)
     found = fetch_models(
         Issue,
         ISSUE_FIELDS,

@@ -72,7 +72,7 @@ def _transition(
     release_seen: dict[tuple[int, str], datetime],
     now: datetime,
     history: list[IssueHistory],
-) -> str:
+) -> AlertKind | None:
     """First-seen or regression for this batch's events; returns the alert kind, if any."""
     if is_new:
         history.append(
@@ -97,7 +97,7 @@ def _transition(
             if lifecycle.is_newer_release(release, issue.resolved_in_release, seen):
                 history.append(lifecycle.regress(issue, p.event_id, now))
                 return AlertKind.REGRESSION
-    return ""
+    return None
 
 
 def _release_first_seen(
@@ -144,7 +144,7 @@ def _crossing_event(issue: Issue, events: list[Prepared]) -> str:
     return events[-1].event_id
 
 
-def _alerts_enabled(project: Project, kind: str) -> bool:
+def _alerts_enabled(project: Project, kind: AlertKind) -> bool:
     return {
         AlertKind.NEW_ISSUE: project.alert_on_new_issue,
         AlertKind.REGRESSION: project.alert_on_regression,

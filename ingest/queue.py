@@ -10,7 +10,7 @@ claim side by side; on SQLite the `IMMEDIATE` transaction already serializes wri
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
@@ -117,7 +117,7 @@ def _insert_prepared(
     (bench/intake_insert.py).
     """
     db.ensure_connection()
-    raw = _PreparedCursor(db.connection)
+    raw: Any = _PreparedCursor(db.connection)  # Django wraps any DB-API cursor
     # Django's wrappers: database errors become django.db errors, query logging still works.
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(INSERT_EVENT_PG, (project_id, event_id, received_at, stored, request_id))
@@ -205,7 +205,8 @@ def waiting() -> bool:
 def _row(
     id: int, project_id: int, event_id: str, received: object, payload: object, request_id: str
 ) -> Claimed:
-    body = intake_payload.unpack(payload if isinstance(payload, bytes) else bytes(payload))  # type: ignore[arg-type]
+    assert isinstance(payload, bytes | memoryview)  # bytea: bytes (psycopg) or memoryview
+    body = intake_payload.unpack(payload)
     return Claimed(id, project_id, event_id, _aware(received), body, request_id)
 
 

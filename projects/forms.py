@@ -42,12 +42,14 @@ class ProjectSettingsForm(forms.ModelForm):
             "retention_max_days": settings.RETENTION_MAX_DAYS,
         }
         for name, default in defaults.items():
-            self.fields[name].min_value = 1
-            self.fields[name].widget.attrs["min"] = 1
+            field = self.fields[name]
+            assert isinstance(field, forms.IntegerField)
+            field.min_value = 1
+            field.widget.attrs["min"] = 1
             self.fields[name].help_text = f"Empty means the installation default ({default:,})."
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in ("rate_limit_per_minute", "retention_max_events", "retention_max_days"):
             if cleaned.get(name) == 0:
                 self.add_error(name, "Must be at least 1, or empty for the default.")

@@ -21,7 +21,7 @@ class Project(models.Model):
     alert_on_new_issue = models.BooleanField(default=True)
     alert_on_regression = models.BooleanField(default=True)
     alert_on_unignore = models.BooleanField(default=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
     )
 

@@ -2,14 +2,14 @@
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from projects.models import Membership, Project, ProjectKey, Role, UserSettings
 
 
 @transaction.atomic
-def create_project(name: str, admins: Iterable[AbstractBaseUser] = ()) -> Project:
+def create_project(name: str, admins: Iterable[User] = ()) -> Project:
     project = Project.objects.create(name=name, slug=Project.unique_slug(name))
     ProjectKey.objects.create(project=project)
     for user in admins:
@@ -17,7 +17,7 @@ def create_project(name: str, admins: Iterable[AbstractBaseUser] = ()) -> Projec
     return project
 
 
-def add_member(project: Project, user: AbstractBaseUser, role: str = Role.MEMBER) -> Membership:
+def add_member(project: Project, user: User, role: str = Role.MEMBER) -> Membership:
     prefs = UserSettings.objects.filter(user=user).first()
     send_alerts = prefs.alerts_for_new_projects if prefs else True
     membership, created = Membership.objects.get_or_create(

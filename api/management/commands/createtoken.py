@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from api.models import ApiToken
+from api.models import LABEL_MAX_LENGTH, ApiToken
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        if len(label) > ApiToken._meta.get_field("label").max_length:
+        if len(label) > LABEL_MAX_LENGTH:
             raise CommandError("The label is too long (100 characters at most).")
         _, token = ApiToken.issue(user, label=label)
         self.stdout.write(

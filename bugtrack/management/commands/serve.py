@@ -57,7 +57,7 @@ class Command(BaseCommand):
             for child in children:
                 code = child.poll()
                 if code is not None:
-                    self.stderr.write(f"{child.args[1:4]} exited with {code}; stopping")
+                    self.stderr.write(f"{child.args!r} exited with {code}; stopping")
                     exit_code = code or 1
                     stopping = True
             time.sleep(0.5)
