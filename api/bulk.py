@@ -5,8 +5,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import QueryDict
 
-from api import search
 from api import status as status_change
+from issues import search, sorting
 from issues.models import Issue
 from projects.models import Project
 
@@ -23,10 +23,10 @@ def select(project: Project, params: QueryDict) -> list[Issue]:
             raise search.SearchError(f"id must be up to {BULK_LIMIT} numeric issue ids.")
         qs = qs.filter(pk__in=[int(i) for i in ids])
     elif params.get("status"):
-        qs = search.apply(qs, search.parse(f"is:{params['status']}"), project.short_prefix)
+        qs = search.apply(qs, search.Search(statuses=search.statuses_named(params["status"])))
     elif params.get("query"):
-        qs = search.apply(qs, search.parse(params["query"]), project.short_prefix)
-    return list(qs.order_by(*search.SORTS["date"])[:BULK_LIMIT])
+        qs = search.apply(qs, search.parse(params["query"]))
+    return list(qs.order_by(*sorting.DEFAULT.order_by)[:BULK_LIMIT])  # most recently seen first
 
 
 @transaction.atomic

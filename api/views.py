@@ -20,7 +20,9 @@ from api.serializers import (
     release_json,
 )
 from events.models import Event
+from issues import sorting
 from issues.models import Issue
+from issues.search import SearchError
 from projects.access import projects_for
 from projects.models import Project
 
@@ -79,20 +81,19 @@ def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
         return _bulk_update(request, project)
     query = request.GET.get("query", search.DEFAULT_QUERY)
     period_name = request.GET.get("statsPeriod")
-    sort = request.GET.get("sort", "date")
-    if sort not in search.SORTS:
-        return error(400, f"sort must be one of {', '.join(search.SORTS)}.")
+    sort = sorting.find(request.GET.get("sort", sorting.DEFAULT.name))
+    if sort is None:
+        return error(400, f"sort must be one of {', '.join(o.name for o in sorting.ORDERS)}.")
     try:
         period = search.parse_period(period_name or "")
         qs = search.filter_issues(
             Issue.objects.filter(project=project),
             query,
             period,
-            project.short_prefix,
             environments=request.GET.getlist("environment"),
         )
-        page = paginate(request, stats.with_user_count(qs.order_by(*search.SORTS[sort])))
-    except (search.SearchError, PaginationError) as exc:
+        page = paginate(request, stats.with_user_count(qs.order_by(*sort.order_by)))
+    except (SearchError, PaginationError) as exc:
         return error(400, str(exc))
     # Stats follow Sentry: a 24h series unless another one (or none, with "") is asked for.
     series_name = "24h" if period_name is None else period_name
@@ -117,7 +118,7 @@ def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:
     try:
         change = _parse_change(request)
         issues = bulk.select(project, request.GET)
-    except (status_change.StatusError, search.SearchError) as exc:
+    except (status_change.StatusError, SearchError) as exc:
         return error(400, str(exc))
     if not issues:
         return HttpResponse(status=204)

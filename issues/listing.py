@@ -1,51 +1,63 @@
 """The issue list shared by the per-project and the global page: tabs, search, sort, pages."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from issues import charts, search
+from issues import charts, search, sorting
 from issues.models import Issue
 
 PER_PAGE = 50
-TABS = ["unresolved", "resolved", "ignored", "all"]
-SORTS = {
-    "last_seen": ("-last_seen", "-id"),
-    "first_seen": ("-first_seen", "-id"),
-    "events": ("-event_count", "-id"),
-}
+TABS = ["unresolved", "resolved", "ignored", "all"]  # each is also an `is:` value
 
 
 @dataclass
 class Listing:
     page: Page
-    tab: str
-    sort: str
+    tab: str  # "" when the query's `is:` terms select no tab's statuses
+    sort: str  # the sort order's UI name
     query: str
     sparklines: dict
+    error: str = ""  # why the query could not be run; shown beside the search box
 
     @property
     def tabs(self) -> list[str]:
         return TABS
 
+    @property
+    def sorts(self) -> tuple[sorting.SortOrder, ...]:
+        return sorting.ORDERS
+
+
+def _tab_for(statuses: frozenset[str]) -> str:
+    return next((tab for tab in TABS if search.STATUSES[tab] == statuses), "")
+
+
+def _parse(query: str, tab: str) -> tuple[search.Search, str]:
+    """The search with its statuses, and the tab to show: the query's `is:` overrides the tab."""
+    parsed = search.parse(query)
+    if parsed.statuses is not None:
+        return parsed, _tab_for(parsed.statuses)
+    return replace(parsed, statuses=search.STATUSES[tab]), tab
+
 
 def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
-    query = params.get("query", "")[:500]
-    parsed = search.parse(query)
-    tab = parsed.status or params.get("tab", "unresolved")
-    if tab not in TABS:
-        tab = "unresolved"
-    sort = params.get("sort", "last_seen")
-    if sort not in SORTS:
-        sort = "last_seen"
-    qs = qs.filter(status__in=search.IS_FILTERS[tab]) if tab != "all" else qs
+    query = params.get("query", "")
+    tab = params.get("tab", "unresolved")
+    tab = tab if tab in TABS else "unresolved"
+    sort = sorting.find(params.get("sort", "")) or sorting.DEFAULT
+    try:
+        parsed, tab = _parse(query, tab)
+    except search.SearchError as exc:
+        empty = Paginator([], PER_PAGE).get_page(1)
+        return Listing(empty, tab, sort.ui_name, query, sparklines={}, error=str(exc))
     qs = (
         search.apply(qs, parsed)
         .select_related("project")
         .defer("grouping_components", "message", "environments")  # not shown; can be large
-        .order_by(*SORTS[sort])
+        .order_by(*sort.order_by)
     )
     page = Paginator(qs, PER_PAGE).get_page(params.get("page"))
     issues = list(page.object_list)
@@ -53,7 +65,7 @@ def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
     return Listing(
         page=page,
         tab=tab,
-        sort=sort,
+        sort=sort.ui_name,
         query=query,
         sparklines=charts.sparklines([i.pk for i in issues]),
     )

@@ -1,73 +1,169 @@
-"""Issue search: free text over title/culprit/message plus `key:value` filters."""
+"""Issue search, the one parser for the UI and the API: Sentry's syntax as queryset filters.
 
-import shlex
-from dataclasses import dataclass, field
+`is:unresolved level:error !environment:staging browser:"Chrome 120" some text`
+"""
+
+import json
+import re
+from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 
 from issues.models import Issue, IssueStatus, IssueTagValue
 
 # `is:` values and the statuses they select.
-IS_FILTERS: dict[str, list[str]] = {
-    "unresolved": [IssueStatus.UNRESOLVED],
-    "resolved": [IssueStatus.RESOLVED, IssueStatus.RESOLVED_NEXT_RELEASE],
-    "ignored": [IssueStatus.IGNORED],
-    "all": [s.value for s in IssueStatus],
+STATUSES: dict[str, frozenset[str]] = {
+    "unresolved": frozenset({IssueStatus.UNRESOLVED}),
+    "resolved": frozenset({IssueStatus.RESOLVED, IssueStatus.RESOLVED_NEXT_RELEASE}),
+    "ignored": frozenset({IssueStatus.IGNORED}),
+    "archived": frozenset({IssueStatus.IGNORED}),  # newer Sentry's name for ignored
+    "muted": frozenset({IssueStatus.IGNORED}),  # older Sentry's name for ignored
+    "all": frozenset(IssueStatus.values),
 }
+ALL_STATUSES = STATUSES["all"]
+LEVELS = ("fatal", "error", "warning", "info", "debug", "sample")
+# Keys with their own meaning; any other key searches the issue's tag values.
+ISSUE_KEYS = ("level", "environment", "release")
+# Sentry searches we cannot answer: an error says so, where a tag search would find nothing.
+UNSUPPORTED_KEYS = frozenset(
+    {
+        "age", "assigned", "assigned_or_suggested", "bookmarks", "firstRelease", "firstSeen",
+        "has", "issue.category", "issue.priority", "lastSeen", "subscribed", "timesSeen",
+    }
+)  # fmt: skip
+
+# !key:"quoted value" | key:value | "quoted text" | word; `\"` escapes a quote.
+TOKEN = re.compile(
+    r'(?P<neg>!)?(?P<key>[\w.-]+):(?:"(?P<qval>(?:\\.|[^"\\])*)"|(?P<val>\S+))'
+    r'|"(?P<text>(?:\\.|[^"\\])*)"'
+    r"|(?P<word>\S+)"
+)
+UNESCAPE = re.compile(r'\\(["\\])')
+SHORT_ID = re.compile(r"(?P<slug>[\w-]+)-(?P<number>\d{1,9})")
+
+# Each term becomes a filter; bound the SQL a single request can ask for.
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 20
 
 
-@dataclass
-class ParsedQuery:
-    text: list[str] = field(default_factory=list)
-    filters: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def status(self) -> str | None:
-        """The last `is:` filter, which overrides the tab."""
-        values = [v for k, v in self.filters if k == "is" and v in IS_FILTERS]
-        return values[-1] if values else None
+class SearchError(ValueError):
+    """A search that cannot be run; the message is meant for the person who typed it."""
 
 
-def parse(query: str) -> ParsedQuery:
-    """Split into words (quotes group words) and `key:value` filters."""
-    try:
-        tokens = shlex.split(query)
-    except ValueError:  # unbalanced quotes: fall back to plain words
-        tokens = query.split()
-    parsed = ParsedQuery()
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        if sep and key and value and " " not in key:
-            parsed.filters.append((key.lower(), value))
-        elif token:
-            parsed.text.append(token)
-    return parsed
+@dataclass(frozen=True)
+class Filter:
+    key: str  # one of ISSUE_KEYS, else a tag key
+    value: str
+    negated: bool = False
 
 
-def _tag(key: str, value: str) -> Exists:
-    return Exists(IssueTagValue.objects.filter(issue=OuterRef("pk"), key=key, value=value))
+@dataclass(frozen=True)
+class Search:
+    statuses: frozenset[str] | None = None  # None: the query leaves the status open
+    filters: tuple[Filter, ...] = ()
+    text: tuple[str, ...] = ()
 
 
-def apply(qs: QuerySet[Issue], parsed: ParsedQuery) -> QuerySet[Issue]:
-    for word in parsed.text:
-        qs = qs.filter(
-            Q(title__icontains=word) | Q(culprit__icontains=word) | Q(message__icontains=word)
-        )
-    for key, value in parsed.filters:
-        if key == "is":
-            continue  # handled by the caller, together with the tab
-        if key == "level":
-            qs = qs.filter(level__iexact=value)
-        elif key == "environment":
-            cond = Q(_tag("environment", value))
-            if connection.vendor == "postgresql":  # JSON containment is PostgreSQL-only
-                cond |= Q(environments__contains=[value])
-            qs = qs.filter(cond)
-        elif key == "release":
-            qs = qs.filter(
-                Q(first_release=value) | Q(last_release=value) | Q(_tag("release", value))
-            )
+def statuses_named(value: str) -> frozenset[str]:
+    """The statuses of one `is:` value."""
+    found = STATUSES.get(value.lower())
+    if found is None:
+        names = ", ".join(f"is:{name}" for name in STATUSES)
+        raise SearchError(f"Unknown status is:{value[:50]}. Use one of {names}.")
+    return found
+
+
+def _level(value: str) -> str:
+    if value.lower() not in LEVELS:
+        raise SearchError(f"Unknown level {value[:50]!r}. Use one of {', '.join(LEVELS)}.")
+    return value.lower()
+
+
+def _key_filter(key: str, value: str, negated: bool) -> Filter:
+    if key in UNSUPPORTED_KEYS:
+        raise SearchError(f"Searching by {key}: is not supported.")
+    if key.lower() in ISSUE_KEYS:
+        key = key.lower()
+        value = _level(value) if key == "level" else value
+    return Filter(key, value, negated)
+
+
+def _combine_statuses(terms: list[tuple[frozenset[str], bool]]) -> frozenset[str] | None:
+    """Any of the `is:` values, but none of the negated ones."""
+    if not terms:
+        return None
+    wanted = [s for s, negated in terms if not negated]
+    chosen = frozenset().union(*wanted) if wanted else ALL_STATUSES
+    return chosen.difference(*(s for s, negated in terms if negated))
+
+
+def parse(query: str) -> Search:
+    """Raises SearchError for an unknown `is:` value or level, an unsupported key, or a query
+    past the limits."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"The query is too long ({MAX_QUERY_CHARS} characters at most).")
+    statuses: list[tuple[frozenset[str], bool]] = []
+    filters: list[Filter] = []
+    text: list[str] = []
+    for n, match in enumerate(TOKEN.finditer(query)):
+        if n >= MAX_TERMS:
+            raise SearchError(f"The query has too many terms ({MAX_TERMS} at most).")
+        negated = match["neg"] is not None
+        if match["key"] is None:
+            word = match["word"] if match["text"] is None else UNESCAPE.sub(r"\1", match["text"])
+            text += [word.strip()] if word.strip() else []
+        elif match["key"].lower() == "is":
+            statuses.append((statuses_named(match["val"] or match["qval"] or ""), negated))
         else:
-            qs = qs.filter(_tag(key, value))
+            value = match["val"] if match["qval"] is None else UNESCAPE.sub(r"\1", match["qval"])
+            filters.append(_key_filter(match["key"], value, negated))
+    return Search(_combine_statuses(statuses), tuple(filters), tuple(text))
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def _tag(key: str, value: str) -> Q:
+    return Q(Exists(IssueTagValue.objects.filter(issue=OuterRef("pk"), key=key, value=value)))
+
+
+def environment_q(name: str) -> Q:
+    """Seen in that environment: the issue's list of them, or its aggregated tag values."""
+    if connection.vendor == "postgresql":
+        listed = Q(environments__contains=[name])
+    else:  # SQLite has no JSON containment; a JSON string's text (quotes included) is whole
+        listed = Q(Contains(Cast("environments", TextField()), json.dumps(name)))
+    return listed | _tag("environment", name)
+
+
+def _filter_q(term: Filter) -> Q:
+    key, value = term.key, term.value
+    if key == "level":
+        return Q(level=value)
+    if key == "environment":
+        return environment_q(value)
+    if key == "release":  # first or last release, or any release an event carried
+        return Q(first_release=value) | Q(last_release=value) | _tag("release", value)
+    return _tag(key, value)  # as Sentry does: browser:Chrome
+
+
+def _text_q(term: str) -> Q:
+    q = Q(title__icontains=term) | Q(culprit__icontains=term) | Q(message__icontains=term)
+    # A short id such as BACKEND-12 finds that issue, as in Sentry.
+    if short := SHORT_ID.fullmatch(term):
+        q |= Q(short_id=int(short["number"]), project__slug__iexact=short["slug"])
+    return q
+
+
+def apply(qs: QuerySet[Issue], search: Search) -> QuerySet[Issue]:
+    # Every status is no condition at all, so the list keeps its (project, last_seen) index.
+    if search.statuses is not None and search.statuses != ALL_STATUSES:
+        qs = qs.filter(status__in=sorted(search.statuses))
+    for term in search.filters:
+        qs = qs.filter(~_filter_q(term) if term.negated else _filter_q(term))
+    for word in search.text:
+        qs = qs.filter(_text_q(word))
     return qs

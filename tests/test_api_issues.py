@@ -224,6 +224,45 @@ def test_search_strings_are_data_not_sql(client, project, owner):
         assert titles(get(client, owner, LIST, query=query)) == []
 
 
+def test_a_negated_status_lists_every_other_status(client, project, owner):
+    make_issue(project, title="open")
+    make_issue(project, title="done", status=IssueStatus.RESOLVED)
+    make_issue(project, title="muted", status=IssueStatus.IGNORED)
+    assert sorted(titles(get(client, owner, LIST, query="!is:resolved"))) == ["muted", "open"]
+
+
+def test_an_unsupported_sentry_key_gets_400_naming_it(client, project, owner):
+    response = get(client, owner, LIST, query="assigned:me")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Searching by assigned: is not supported."}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "level:warning",
+        "!level:warning",
+        "!environment:prod",
+        "release:1.0",
+        "is:all",
+        "!is:ignored",
+    ],
+)
+def test_the_ui_and_the_api_find_the_same_issues(client, project, owner, query):
+    make_issue(
+        project, title="AlphaIssue", level="warning", environments=["prod"], last_release="1.0"
+    )
+    make_issue(project, title="BetaIssue", status=IssueStatus.IGNORED)
+    make_issue(project, title="GammaIssue", status=IssueStatus.RESOLVED)
+    from_api = sorted(titles(get(client, owner, LIST, query=query)))
+    client.force_login(owner)
+    page = client.get(reverse("issues:list", args=[project.slug]), {"query": query, "tab": "all"})
+    from_ui = sorted(
+        t for t in ["AlphaIssue", "BetaIssue", "GammaIssue"] if t in page.content.decode()
+    )
+    assert from_ui == from_api
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -278,6 +317,14 @@ def test_sort_orders_by_last_seen_first_seen_or_count(client, project, owner):
     assert titles(get(client, owner, LIST)) == ["middle", "new quiet", "old busy"]
     assert titles(get(client, owner, LIST, sort="new")) == ["new quiet", "old busy", "middle"]
     assert titles(get(client, owner, LIST, sort="freq")) == ["old busy", "middle", "new quiet"]
+
+
+def test_the_uis_sort_names_work_in_the_api_too(client, project, owner):
+    now = timezone.now()
+    make_issue(project, title="busy", last_seen=now - timedelta(hours=1), event_count=50)
+    make_issue(project, title="quiet", last_seen=now, event_count=1)
+    assert titles(get(client, owner, LIST, sort="events")) == ["busy", "quiet"]
+    assert titles(get(client, owner, LIST, sort="last_seen")) == ["quiet", "busy"]
 
 
 # --- list: pagination and cost --------------------------------------------------------------

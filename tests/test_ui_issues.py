@@ -246,6 +246,68 @@ def test_unbalanced_quotes_in_search_do_not_fail(client, owner, project, issue):
     assert response.status_code == 200
 
 
+def test_negation_excludes_the_matching_issues(client, owner, project):
+    make_issue(project, title="LoudError", level="error")
+    quiet = make_issue(project, title="QuietWarning", level="warning")
+    make_tag(quiet, "browser", "Firefox")
+    login(client, owner)
+    body = list_body(client, project, query="!level:error")
+    assert "QuietWarning" in body and "LoudError" not in body
+    body = list_body(client, project, query="!browser:Firefox")
+    assert "LoudError" in body and "QuietWarning" not in body
+
+
+def test_a_negated_is_filter_lists_every_other_status(client, owner, project):
+    make_issue(project, title="OpenError")
+    make_issue(project, title="DoneError", status=IssueStatus.RESOLVED)
+    make_issue(project, title="QuietError", status=IssueStatus.IGNORED)
+    login(client, owner)
+    body = list_body(client, project, query="!is:ignored")
+    assert "OpenError" in body and "DoneError" in body and "QuietError" not in body
+    tabs = body[body.index('<nav class="tabs">') :]
+    assert 'class="active"' not in tabs[: tabs.index("</nav>")]  # no tab lists exactly these
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("level:catastrophic", "Unknown level &#x27;catastrophic&#x27;"),
+        ("is:sleeping", "Unknown status is:sleeping"),
+        ("assigned:me", "Searching by assigned: is not supported."),
+        ("x" * 1001, "The query is too long"),
+    ],
+)
+@pytest.mark.parametrize("url_name", ["issues:list", "issues:all"])
+def test_a_query_that_cannot_run_shows_why_beside_the_search_box(
+    client, owner, project, url_name, query, message
+):
+    make_issue(project, title="OpenError")
+    login(client, owner)
+    url = reverse(url_name, args=[project.slug] if url_name == "issues:list" else [])
+    response = client.get(url, {"query": query})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'<p id="search-error" class="search-error" role="alert">{message}' in body
+    searchbar = body[body.index('class="searchbar"') :]
+    assert "search-error" in searchbar[: searchbar.index("</form>")]
+    assert "OpenError" not in body and "match “" not in body
+
+
+def test_the_search_error_shows_the_query_only_escaped(client, owner, project, issue):
+    login(client, owner)
+    body = list_body(client, project, query="level:<b>x</b>")
+    assert "Unknown level &#x27;&lt;b&gt;x&lt;/b&gt;&#x27;" in body and "<b>x" not in body
+
+
+def test_sentrys_sort_names_work_in_the_ui_too(client, owner, project):
+    make_issue(project, title="RareError", event_count=2)
+    make_issue(project, title="BusyError", event_count=900)
+    login(client, owner)
+    body = list_body(client, project, sort="freq")
+    assert body.index("BusyError") < body.index("RareError")
+    assert '<option value="events" selected>Events</option>' in body
+
+
 def test_sort_by_events_puts_busiest_first(client, owner, project):
     make_issue(project, title="RareError", event_count=2)
     make_issue(project, title="BusyError", event_count=900)
