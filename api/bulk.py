@@ -22,10 +22,10 @@ def select(project: Project, params: QueryDict) -> list[Issue]:
         if not all(i.isdigit() and len(i) <= 18 for i in ids) or len(ids) > BULK_LIMIT:
             raise search.SearchError(f"id must be up to {BULK_LIMIT} numeric issue ids.")
         qs = qs.filter(pk__in=[int(i) for i in ids])
-    elif params.get("status"):
-        qs = search.apply(qs, search.Search(statuses=search.statuses_named(params["status"])))
-    elif params.get("query"):
-        qs = search.apply(qs, search.parse(params["query"]))
+    elif status := params.get("status"):
+        qs = search.apply(qs, search.Search(statuses=search.statuses_named(status)))
+    elif query := params.get("query"):
+        qs = search.apply(qs, search.parse(query))
     return list(qs.order_by(*sorting.DEFAULT.order_by)[:BULK_LIMIT])  # most recently seen first
 
 

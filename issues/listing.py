@@ -51,7 +51,8 @@ def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
     try:
         parsed, tab = _parse(query, tab)
     except search.SearchError as exc:
-        empty = Paginator([], PER_PAGE).get_page(1)
+        no_issues: list[Issue] = []
+        empty = Paginator(no_issues, PER_PAGE).get_page(1)
         return Listing(empty, tab, sort.ui_name, query, sparklines={}, error=str(exc))
     qs = (
         search.apply(qs, parsed)
