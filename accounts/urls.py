@@ -56,7 +56,9 @@ account_patterns = [
     path("settings/", views.user_settings, name="settings"),
     path("invite/", views.invite_user, name="invite"),
     path("invite/<str:token>/", views.accept_invitation, name="invite_accept"),
-    path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path(
+        "invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"
+    ),
 ]
 
 urlpatterns = [

@@ -68,9 +68,9 @@ def invite_user(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def revoke_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     require_staff(request)
-    invitation = get_object_or_404(Invitation.objects.pending(), pk=pk)
+    invitation = get_object_or_404(Invitation.objects.pending(), pk=invitation_id)
     invitation.delete()
     messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
     return redirect("accounts:invite")

@@ -7,17 +7,19 @@ urlpatterns = [
     path("", views.all_issues, name="all"),
     path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
     path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
-    path("projects/<slug:slug>/issues/<int:pk>/", views.issue_detail, name="detail"),
-    path("projects/<slug:slug>/issues/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("projects/<slug:slug>/issues/<int:issue_id>/", views.issue_detail, name="detail"),
+    path("projects/<slug:slug>/issues/<int:issue_id>/resolve/", views.resolve, name="resolve"),
     path(
-        "projects/<slug:slug>/issues/<int:pk>/resolve-next-release/",
+        "projects/<slug:slug>/issues/<int:issue_id>/resolve-next-release/",
         views.resolve_next_release,
         name="resolve_next_release",
     ),
-    path("projects/<slug:slug>/issues/<int:pk>/ignore/", views.ignore, name="ignore"),
-    path("projects/<slug:slug>/issues/<int:pk>/unresolve/", views.unresolve, name="unresolve"),
+    path("projects/<slug:slug>/issues/<int:issue_id>/ignore/", views.ignore, name="ignore"),
     path(
-        "projects/<slug:slug>/issues/<int:pk>/events/<str:event_id>/json/",
+        "projects/<slug:slug>/issues/<int:issue_id>/unresolve/", views.unresolve, name="unresolve"
+    ),
+    path(
+        "projects/<slug:slug>/issues/<int:issue_id>/events/<str:event_id>/json/",
         views.event_json,
         name="event_json",
     ),

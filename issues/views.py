@@ -118,8 +118,8 @@ def _neighbours(issue: Issue, event: Event) -> dict[str, str | None]:
 
 
 @require_GET
-def issue_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    membership, issue = issue_for(request.user, slug, pk)
+def issue_detail(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
+    membership, issue = issue_for(request.user, slug, issue_id)
     wanted = request.GET.get("event", "").strip().lower().replace("-", "")
     if wanted and not EVENT_ID.match(wanted):
         messages.error(request, "An event id is 32 hexadecimal digits.")
@@ -159,22 +159,22 @@ def _back(issue: Issue) -> HttpResponse:
 
 
 @require_POST
-def resolve(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, pk)
+def resolve(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, issue_id)
     lifecycle.resolve(issue, user=request.user)
     return _back(issue)
 
 
 @require_POST
-def resolve_next_release(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, pk)
+def resolve_next_release(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, issue_id)
     lifecycle.resolve_in_next_release(issue, user=request.user)
     return _back(issue)
 
 
 @require_POST
-def ignore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, pk)
+def ignore(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, issue_id)
     choice = IGNORE_CHOICES.get(request.POST.get("until", "forever"))
     if choice is None:
         return HttpResponse("Unknown ignore choice.", status=400)
@@ -183,15 +183,15 @@ def ignore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def unresolve(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, pk)
+def unresolve(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, issue_id)
     lifecycle.unresolve(issue, user=request.user)
     return _back(issue)
 
 
 @require_GET
-def event_json(request: HttpRequest, slug: str, pk: int, event_id: str) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, pk)
+def event_json(request: HttpRequest, slug: str, issue_id: int, event_id: str) -> HttpResponse:
+    _, issue = issue_for(request.user, slug, issue_id)
     event = Event.objects.filter(
         project_id=issue.project_id, issue=issue, event_id=event_id
     ).first()
