@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from alerts.emails import make_test_email
 from alerts.models import Alert, AlertStatus, DeliveryStatus
 from projects.access import membership_for
+from projects.decorators import project_admin, require_staff
+from projects.models import Membership
 
 PAGE_SIZE = 50
 
@@ -57,8 +59,9 @@ def _after_test_email(slug: str) -> str:
 
 
 @require_POST
-def send_test_email(request: HttpRequest, slug: str) -> HttpResponse:
-    project = membership_for(request.user, slug, admin=True).project
+@project_admin
+def send_test_email(request: HttpRequest, membership: Membership) -> HttpResponse:
+    project, slug = membership.project, membership.project.slug
     if not request.user.email:
         messages.error(request, "Your account has no email address to send a test email to.")
         return redirect(_after_test_email(slug))
@@ -72,8 +75,7 @@ def send_test_email(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def failed(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
-        raise Http404
+    require_staff(request)
     alerts = Alert.objects.filter(status=AlertStatus.FAILED)
     page = Paginator(
         _with_delivery_counts(alerts).order_by("-created_at", "-id"), PAGE_SIZE

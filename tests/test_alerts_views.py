@@ -9,6 +9,7 @@ from alerts.models import Alert, AlertStatus
 from alerts.sender import send_due_alerts
 from projects.services import create_project
 from tests.alert_factories import new_issue_with_alert
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +74,16 @@ def test_a_failed_test_email_says_why(client, project, owner, smtp_server):
     assert len(notes) == 1 and notes[0].startswith("The test email could not be sent")
 
 
-def test_plain_members_cannot_send_test_emails(client, project, member, smtp_server):
+def test_plain_members_get_403_for_test_emails(client, project, member, smtp_server):
+    # A member knows the project exists (404 is for outsiders); the 403 says why not.
     client.force_login(member)
+    response = client.post(reverse("alerts:send_test_email", args=[project.slug]))
+    assert response.status_code == 403
+    assert smtp_server.messages == []
+
+
+def test_outsiders_get_404_for_test_emails(client, project, outsider, smtp_server):
+    client.force_login(outsider)
     response = client.post(reverse("alerts:send_test_email", args=[project.slug]))
     assert response.status_code == 404
     assert smtp_server.messages == []
@@ -102,9 +111,15 @@ def test_staff_see_failed_alerts_across_projects(client, project, owner):
     assert "Still pending" not in page
 
 
-def test_non_staff_get_404_for_the_failed_alerts_page(client, owner):
+def test_non_staff_get_403_for_the_failed_alerts_page(client, owner):
+    # Installation-wide, like creating projects: a signed-in user who may not gets a 403.
     client.force_login(owner)
-    assert client.get(reverse("alerts:failed")).status_code == 404
+    assert client.get(reverse("alerts:failed")).status_code == 403
+
+
+def test_superusers_see_the_failed_alerts_page_too(client, db):
+    client.force_login(make_user("root", is_superuser=True))
+    assert client.get(reverse("alerts:failed")).status_code == 200
 
 
 def test_only_admins_see_the_test_email_button(client, project, owner, member):

@@ -1,4 +1,4 @@
-"""Project pages: who may see what (owner/member/outsider/anonymous), list, create, settings."""
+"""Project pages: list, create, settings. Who may use which page: tests/test_access.py."""
 
 import pytest
 from django.urls import reverse
@@ -6,45 +6,6 @@ from django.urls import reverse
 from projects.models import Membership, Project, Role
 from projects.services import add_member, create_project
 from tests.conftest import make_user
-
-# (url name, whether plain members may use it)
-PAGES = [
-    ("projects:settings", False),
-    ("projects:keys", False),
-    ("projects:members", False),
-    ("projects:setup", True),
-]
-
-
-@pytest.mark.parametrize(("name", "members_allowed"), PAGES)
-def test_project_pages_admit_the_admin(client, owner, project, name, members_allowed):
-    client.force_login(owner)
-    assert client.get(reverse(name, args=[project.slug])).status_code == 200
-
-
-@pytest.mark.parametrize(("name", "members_allowed"), PAGES)
-def test_plain_members_get_403_on_admin_pages(client, member, project, name, members_allowed):
-    client.force_login(member)
-    status = client.get(reverse(name, args=[project.slug])).status_code
-    assert status == (200 if members_allowed else 403)
-
-
-@pytest.mark.parametrize(("name", "members_allowed"), PAGES)
-def test_outsiders_get_404_as_if_the_project_did_not_exist(
-    client, outsider, project, name, members_allowed
-):
-    client.force_login(outsider)
-    assert client.get(reverse(name, args=[project.slug])).status_code == 404
-    assert client.get(reverse(name, args=["no-such-project"])).status_code == 404
-
-
-@pytest.mark.parametrize("name", ["projects:list", "projects:create"] + [p for p, _ in PAGES])
-def test_anonymous_visitors_are_sent_to_sign_in(client, project, name):
-    url = reverse(name) if name in ("projects:list", "projects:create") else None
-    url = url or reverse(name, args=[project.slug])
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login") + "?next=")
 
 
 @pytest.mark.parametrize(
