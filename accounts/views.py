@@ -17,11 +17,12 @@ from accounts.forms import (
 )
 from accounts.invitations import accept, invite, send_invitation
 from accounts.models import Invitation
-from projects.decorators import require_staff
+from core.http import AuthenticatedHttpRequest
+from projects.access import staff_required
 from projects.models import Membership, Project, Role, UserSettings
 
 
-def user_settings(request: HttpRequest) -> HttpResponse:
+def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Saved only when the form is; a GET writes nothing.
     prefs = UserSettings.objects.filter(user=request.user).first() or UserSettings(
         user=request.user
@@ -43,8 +44,8 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings.html", context)
 
 
-def invite_user(request: HttpRequest) -> HttpResponse:
-    require_staff(request)
+@staff_required
+def invite_user(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Inviters can put the new user only into projects they administer.
     projects = Project.objects.filter(
         memberships__user=request.user, memberships__role=Role.ADMIN
@@ -68,8 +69,8 @@ def invite_user(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    require_staff(request)
+@staff_required
+def revoke_invitation(request: AuthenticatedHttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.pending(), pk=invitation_id)
     invitation.delete()
     messages.success(request, f"The invitation for {invitation.email} was withdrawn.")

@@ -6,15 +6,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from alerts.emails import make_test_email
 from alerts.models import Alert, AlertStatus, DeliveryStatus
-from projects.access import membership_for
-from projects.decorators import project_admin, require_staff
+from core.http import AuthenticatedHttpRequest
+from projects.access import project_admin, project_member, staff_required
 from projects.models import Membership
 
 PAGE_SIZE = 50
@@ -27,8 +27,8 @@ def _with_delivery_counts(alerts):
     )
 
 
-def project_alerts(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = membership_for(request.user, slug)
+@project_member
+def project_alerts(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     alerts = Alert.objects.filter(project=project)
     status = request.GET.get("status", "")
@@ -60,22 +60,23 @@ def _after_test_email(slug: str) -> str:
 
 @require_POST
 @project_admin
-def send_test_email(request: HttpRequest, membership: Membership) -> HttpResponse:
-    project, slug = membership.project, membership.project.slug
+def send_test_email(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    back = _after_test_email(project.slug)
     if not request.user.email:
         messages.error(request, "Your account has no email address to send a test email to.")
-        return redirect(_after_test_email(slug))
+        return redirect(back)
     try:
         make_test_email(project, request.user.email).send()
     except (smtplib.SMTPException, OSError) as exc:
         messages.error(request, f"The test email could not be sent: {type(exc).__name__}: {exc}")
     else:
         messages.success(request, f"A test email was sent to {request.user.email}.")
-    return redirect(_after_test_email(slug))
+    return redirect(back)
 
 
-def failed(request: HttpRequest) -> HttpResponse:
-    require_staff(request)
+@staff_required
+def failed(request: AuthenticatedHttpRequest) -> HttpResponse:
     alerts = Alert.objects.filter(status=AlertStatus.FAILED)
     page = Paginator(
         _with_delivery_counts(alerts).order_by("-created_at", "-id"), PAGE_SIZE

@@ -1,17 +1,17 @@
-"""Fetch issues and events only through the user's memberships; anything else is a 404."""
+"""Issue pages' access check: projects.access's rule, with the issue id checked as well."""
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.http import Http404
+from django.db.models import QuerySet
 
 from issues.models import Issue
-from projects.access import membership_for
-from projects.models import Membership
+from projects.access import ObjectView, View, object_in_project, project_member
+from projects.models import Project
 
 
-def issue_for(user: AbstractBaseUser, slug: str, pk: int) -> tuple[Membership, Issue]:
-    membership = membership_for(user, slug)
-    issue = Issue.objects.filter(project=membership.project, pk=pk).first()
-    if issue is None:
-        raise Http404
-    issue.project = membership.project  # already loaded; saves a query per use
-    return membership, issue
+def _issues(project: Project) -> QuerySet[Issue]:
+    return project.issues.all()
+
+
+def issue_member(view: ObjectView[Issue]) -> View:
+    """`slug` + `issue_id` -> the member's Membership and that project's Issue (its project
+    attached); 404 if the user is not a member or the issue belongs to another project."""
+    return project_member(object_in_project("issue_id", _issues)(view))

@@ -12,13 +12,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
 from issues import charts, lifecycle, listing, tags
-from issues.access import issue_for
+from issues.access import issue_member
 from issues.models import Issue
-from projects.access import get_project_for, membership_for, projects_for
+from projects.access import project_member, projects_for
+from projects.models import Membership
 
 # Ignore choices offered on the issue page and in bulk: (duration, more events).
 IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
@@ -37,7 +39,7 @@ def _list_query(request: HttpRequest) -> str:
 
 
 @require_GET
-def all_issues(request: HttpRequest) -> HttpResponse:
+def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = list(projects_for(request.user))
     result = listing.build(Issue.objects.filter(project__in=projects), request.GET)
     return render(
@@ -48,8 +50,8 @@ def all_issues(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = membership_for(request.user, slug)
+@project_member
+def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     result = listing.build(Issue.objects.filter(project=project), request.GET)
     setup = None
@@ -64,14 +66,15 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
             "membership": membership,
             "listing": result,
             "setup": setup,
-            "list_url": reverse("issues:list", args=[slug]),
+            "list_url": reverse("issues:list", args=[project.slug]),
         },
     )
 
 
 @require_POST
-def bulk(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_project_for(request.user, slug)
+@project_member
+def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
     action = request.POST.get("action")
     ids = [i for i in request.POST.getlist("issue") if i.isdigit()]
     if action not in ("resolve", "ignore", "unresolve"):
@@ -85,7 +88,7 @@ def bulk(request: HttpRequest, slug: str) -> HttpResponse:
     for issue in issues:
         transition(issue, user=request.user)
     messages.success(request, f"{action.capitalize()}d {len(issues)} issue(s).")
-    url = reverse("issues:list", args=[slug])
+    url = reverse("issues:list", args=[project.slug])
     query = _list_query(request)
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
 
@@ -118,8 +121,10 @@ def _neighbours(issue: Issue, event: Event) -> dict[str, str | None]:
 
 
 @require_GET
-def issue_detail(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
-    membership, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def issue_detail(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
+) -> HttpResponse:
     wanted = request.GET.get("event", "").strip().lower().replace("-", "")
     if wanted and not EVENT_ID.match(wanted):
         messages.error(request, "An event id is 32 hexadecimal digits.")
@@ -159,22 +164,26 @@ def _back(issue: Issue) -> HttpResponse:
 
 
 @require_POST
-def resolve(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def resolve(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
+) -> HttpResponse:
     lifecycle.resolve(issue, user=request.user)
     return _back(issue)
 
 
 @require_POST
-def resolve_next_release(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def resolve_next_release(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
+) -> HttpResponse:
     lifecycle.resolve_in_next_release(issue, user=request.user)
     return _back(issue)
 
 
 @require_POST
-def ignore(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def ignore(request: AuthenticatedHttpRequest, membership: Membership, issue: Issue) -> HttpResponse:
     choice = IGNORE_CHOICES.get(request.POST.get("until", "forever"))
     if choice is None:
         return HttpResponse("Unknown ignore choice.", status=400)
@@ -183,15 +192,19 @@ def ignore(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
 
 
 @require_POST
-def unresolve(request: HttpRequest, slug: str, issue_id: int) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def unresolve(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
+) -> HttpResponse:
     lifecycle.unresolve(issue, user=request.user)
     return _back(issue)
 
 
 @require_GET
-def event_json(request: HttpRequest, slug: str, issue_id: int, event_id: str) -> HttpResponse:
-    _, issue = issue_for(request.user, slug, issue_id)
+@issue_member
+def event_json(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue, event_id: str
+) -> HttpResponse:
     event = Event.objects.filter(
         project_id=issue.project_id, issue=issue, event_id=event_id
     ).first()

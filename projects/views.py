@@ -1,18 +1,25 @@
 """Project pages: list, create, settings, keys, members and setup. One view per action."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects.decorators import project_admin, project_member, require_staff
+from core.http import AuthenticatedHttpRequest
+from projects.access import (
+    key_admin,
+    membership_admin,
+    project_admin,
+    project_member,
+    staff_required,
+)
 from projects.forms import AddMemberForm, KeyForm, ProjectCreateForm, ProjectSettingsForm, RoleForm
 from projects.members import LastAdminError, change_role, remove_member
 from projects.models import Membership, ProjectKey
 from projects.services import add_member, create_project
 
 
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = (
         Membership.objects.filter(user=request.user)
         .select_related("project")
@@ -21,8 +28,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "projects/list.html", {"memberships": memberships})
 
 
-def project_create(request: HttpRequest) -> HttpResponse:
-    require_staff(request)
+@staff_required
+def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProjectCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project = create_project(form.cleaned_data["name"], admins=[request.user])
@@ -32,7 +39,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @project_admin
-def project_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+def project_settings(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     form = ProjectSettingsForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
@@ -44,7 +51,7 @@ def project_settings(request: HttpRequest, membership: Membership) -> HttpRespon
 
 
 @project_admin
-def project_keys(request: HttpRequest, membership: Membership) -> HttpResponse:
+def project_keys(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     context = {
         "project": project,
@@ -57,7 +64,7 @@ def project_keys(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_POST
 @project_admin
-def add_key(request: HttpRequest, membership: Membership) -> HttpResponse:
+def add_key(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     form = KeyForm(request.POST)
     if form.is_valid():
         key = form.save(commit=False)
@@ -70,9 +77,10 @@ def add_key(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 
 @require_POST
-@project_admin
-def revoke_key(request: HttpRequest, membership: Membership, key_id: int) -> HttpResponse:
-    key = get_object_or_404(ProjectKey, pk=key_id, project=membership.project)
+@key_admin
+def revoke_key(
+    request: AuthenticatedHttpRequest, membership: Membership, key: ProjectKey
+) -> HttpResponse:
     if key.is_active:
         key.is_active = False
         key.save(update_fields=["is_active"])
@@ -81,7 +89,7 @@ def revoke_key(request: HttpRequest, membership: Membership, key_id: int) -> Htt
 
 
 @project_admin
-def project_members(request: HttpRequest, membership: Membership) -> HttpResponse:
+def project_members(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     form = AddMemberForm(project, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -94,9 +102,10 @@ def project_members(request: HttpRequest, membership: Membership) -> HttpRespons
 
 
 @require_POST
-@project_admin
-def member_role(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
-    target = get_object_or_404(Membership, pk=member_id, project=membership.project)
+@membership_admin
+def member_role(
+    request: AuthenticatedHttpRequest, membership: Membership, target: Membership
+) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
@@ -110,9 +119,10 @@ def member_role(request: HttpRequest, membership: Membership, member_id: int) ->
 
 
 @require_POST
-@project_admin
-def member_remove(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
-    target = get_object_or_404(Membership, pk=member_id, project=membership.project)
+@membership_admin
+def member_remove(
+    request: AuthenticatedHttpRequest, membership: Membership, target: Membership
+) -> HttpResponse:
     leaving = target.pk == membership.pk
     try:
         remove_member(target)
@@ -126,7 +136,7 @@ def member_remove(request: HttpRequest, membership: Membership, member_id: int) 
 
 
 @project_member
-def project_setup(request: HttpRequest, membership: Membership) -> HttpResponse:
+def project_setup(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
     context = {"project": project, "membership": membership, "dsn": key.dsn() if key else ""}
