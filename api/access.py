@@ -1,15 +1,19 @@
-"""Fetch projects, issues and events only through the token user's memberships."""
+"""Fetch projects, issues and events only through the token user's memberships.
+
+The membership lookups are projects.access's, the same as the UI's; only the answers differ:
+every refusal here is a 404 (api.auth turns it into JSON), as a token sees no admin pages.
+"""
 
 import re
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 
 from events.models import Event
 from issues.models import Issue
-from projects.access import get_project_for
+from projects.access import membership_for, projects_for
 from projects.models import Project
 
 EVENT_ID = re.compile(r"[0-9a-f]{32}")
@@ -24,16 +28,16 @@ def check_org(org_slug: str) -> None:
         raise Http404
 
 
-def project_for(user: AbstractBaseUser, org_slug: str, project_slug: str) -> Project:
+def project_for(user: User, org_slug: str, project_slug: str) -> Project:
     check_org(org_slug)
-    return get_project_for(user, project_slug)
+    return membership_for(user, project_slug).project
 
 
-def issues_for(user: AbstractBaseUser) -> QuerySet[Issue]:
-    return Issue.objects.filter(project__memberships__user=user)
+def issues_for(user: User) -> QuerySet[Issue]:
+    return Issue.objects.filter(project__in=projects_for(user))
 
 
-def issue_for(user: AbstractBaseUser, issue_id: str) -> Issue:
+def issue_for(user: User, issue_id: str) -> Issue:
     """An issue by numeric id or by short id (`BACKEND-12`), as Sentry accepts both."""
     qs = issues_for(user).select_related("project")
     if issue_id.isdigit() and len(issue_id) <= MAX_DIGITS:
