@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm, UsernameField
 from django.db.models import QuerySet
 
-from accounts.emails import base_url_context
+from core.emails import base_url_context
 from projects.models import Membership, Project, UserSettings
 
 

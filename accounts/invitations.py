@@ -9,8 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import send_templated
 from accounts.models import Invitation
+from core import emails
 from projects.models import Project, Role
 from projects.services import add_member
 
@@ -34,7 +34,7 @@ def invite(
 def send_invitation(invitation: Invitation, link: str) -> bool:
     """Email the link; False if the mail server refused, so the caller can show the link."""
     try:
-        send_templated(
+        emails.send(
             "invitation",
             invitation.email,
             {"invitation": invitation, "link": link, "invited_by": invitation.invited_by},

@@ -10,6 +10,10 @@ from django.urls import include, path
 
 from accounts import views
 from accounts.forms import BaseUrlPasswordResetForm
+from core.emails import template_names
+
+# Django sends the reset email itself; it only needs to be told where our templates are.
+RESET_SUBJECT, RESET_TEXT, RESET_HTML = template_names("password_reset")
 
 auth_patterns = [
     path(
@@ -29,8 +33,9 @@ auth_patterns = [
         login_not_required(
             auth.PasswordResetView.as_view(
                 form_class=BaseUrlPasswordResetForm,
-                email_template_name="registration/password_reset_email.txt",
-                html_email_template_name="registration/password_reset_email.html",
+                subject_template_name=RESET_SUBJECT,
+                email_template_name=RESET_TEXT,
+                html_email_template_name=RESET_HTML,
             )
         ),
         name="password_reset",

@@ -1,18 +1,17 @@
-"""Alert emails: each is a named template set (subject, text, HTML) built by one helper."""
+"""Alert emails: the context of each (alert, flood-control summary, test); `core.emails` renders."""
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from alerts.frames import top_frames
 from alerts.models import Alert, AlertKind
+from core import emails
 from events.models import Event
 from events.payload import decode
 from issues.models import Issue
@@ -20,44 +19,12 @@ from projects.models import Project
 
 log = logging.getLogger(__name__)
 
-MAX_SUBJECT = 200
 SUMMARY_ISSUES_SHOWN = 10
 KIND_LABELS = {
     AlertKind.NEW_ISSUE: "New issue",
     AlertKind.REGRESSION: "Regression",
     AlertKind.UNIGNORED: "Unignored",
 }
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
-
-    def to(self, *addresses: str) -> EmailMultiAlternatives:
-        message = EmailMultiAlternatives(
-            subject=self.subject,
-            body=self.text,
-            to=list(addresses),
-            headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-        )
-        message.attach_alternative(self.html, "text/html")
-        return message
-
-
-def build_email(name: str, context: dict[str, Any]) -> RenderedEmail:
-    """Render templates/alerts/email/<name>/{subject.txt,body.txt,body.html}."""
-    base = f"alerts/email/{name}"
-    # Headers may not contain newlines, and titles come from events: flatten and cap.
-    subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
-    if len(subject) > MAX_SUBJECT:
-        subject = subject[: MAX_SUBJECT - 1] + "…"
-    return RenderedEmail(
-        subject=subject,
-        text=render_to_string(f"{base}/body.txt", context),
-        html=render_to_string(f"{base}/body.html", context),
-    )
 
 
 def absolute_url(name: str, args: list[Any], fallback: str) -> str:
@@ -143,10 +110,16 @@ def summary_context(alert: Alert) -> dict[str, Any]:
     }
 
 
-def render_alert(alert: Alert) -> RenderedEmail:
+def render_alert(alert: Alert) -> emails.Email:
+    """Rendered once per alert; the sender addresses it to each recipient."""
     if alert.kind == AlertKind.SUMMARY:
-        return build_email("summary", summary_context(alert))
-    return build_email("alert", alert_context(alert))
+        return emails.render("alert_summary", summary_context(alert), emails.AUTOMATED)
+    return emails.render("alert", alert_context(alert), emails.AUTOMATED)
+
+
+def render_sample(kind: str = AlertKind.NEW_ISSUE) -> emails.Email:
+    """An alert email from `sample_context`, for previews."""
+    return emails.render("alert", sample_context(kind), emails.AUTOMATED)
 
 
 def make_test_email_context(project: Project) -> dict[str, Any]:
@@ -154,7 +127,9 @@ def make_test_email_context(project: Project) -> dict[str, Any]:
 
 
 def make_test_email(project: Project, to: str) -> EmailMultiAlternatives:
-    return build_email("test", make_test_email_context(project)).to(to)
+    return emails.render("alert_test", make_test_email_context(project), emails.AUTOMATED).message(
+        to
+    )
 
 
 def sample_context(kind: str = AlertKind.NEW_ISSUE) -> dict[str, Any]:

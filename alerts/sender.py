@@ -24,10 +24,11 @@ from django.db import close_old_connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from alerts.emails import RenderedEmail, render_alert
+from alerts.emails import render_alert
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
 from core import metrics
+from core.emails import Email
 from projects.models import Membership
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def _smtp_down(
 
 def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
     started = time.monotonic()
-    rendered: dict[int, RenderedEmail] = {}
+    rendered: dict[int, Email] = {}
     wanted: dict[int, set[int]] = {}
     backend = get_connection(fail_silently=False)
     try:
@@ -152,7 +153,7 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
             try:
                 if row.alert_id not in rendered:
                     rendered[row.alert_id] = render_alert(row.alert)
-                message = rendered[row.alert_id].to(row.email)
+                message = rendered[row.alert_id].message(row.email)
                 message.connection = backend
                 message.send()
             except MESSAGE_ERRORS as exc:

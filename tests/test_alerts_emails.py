@@ -14,9 +14,10 @@ from django.core.management import call_command
 from alerts.emails import (
     alert_context,
     alert_event,
-    build_email,
+    make_test_email,
     make_test_email_context,
     render_alert,
+    render_sample,
     sample_context,
     summary_context,
 )
@@ -27,7 +28,7 @@ from tests.alert_factories import new_issue_with_alert, python_payload
 from tests.live import ROOT, process_env
 from tests.smtp import SmtpServer, check_login
 
-TEMPLATES = Path(django_settings.BASE_DIR) / "templates" / "alerts" / "email"
+TEMPLATES = Path(django_settings.BASE_DIR) / "templates" / "emails"
 
 
 def assert_bodies_use(name: str, context: dict) -> None:
@@ -50,13 +51,13 @@ def test_summary_and_test_bodies_use_every_context_variable(project):
     summary = Alert.objects.create(
         project=project, kind=AlertKind.SUMMARY, created_at=project.created_at
     )
-    assert_bodies_use("summary", summary_context(summary))
-    assert_bodies_use("test", make_test_email_context(project))
+    assert_bodies_use("alert_summary", summary_context(summary))
+    assert_bodies_use("alert_test", make_test_email_context(project))
 
 
 def test_every_scalar_of_the_sample_shows_in_both_bodies():
     context = sample_context()
-    email = build_email("alert", context)
+    email = render_sample()
     for key, value in context.items():
         if isinstance(value, str | int) and key != "kind_label":
             assert str(value) in email.text, key
@@ -71,7 +72,19 @@ def test_untrusted_titles_are_escaped_in_html_and_flattened_in_the_subject(proje
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "<script>alert(1)</script>" in email.text
     assert "\n" not in email.subject and "\r" not in email.subject
-    email.to("a@example.com").message()  # would raise BadHeaderError on a newline
+    email.message("a@example.com").message()  # would raise BadHeaderError on a newline
+
+
+@pytest.mark.django_db
+def test_alert_summary_and_test_emails_are_marked_automated(project):
+    _, alert = new_issue_with_alert(project)
+    summary = Alert.objects.create(
+        project=project, kind=AlertKind.SUMMARY, created_at=project.created_at
+    )
+    messages = [render_alert(alert).message("a@example.com"), make_test_email(project, "a@x.org")]
+    messages.append(render_alert(summary).message("a@example.com"))
+    for message in messages:
+        assert message.extra_headers["Auto-Submitted"] == "auto-generated"
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.emails import build_email, render_alert, sample_context
+from alerts.emails import render_alert, render_sample
 from alerts.models import Alert, AlertKind
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No alert with id {alert}")
             email = render_alert(row)
         else:
-            email = build_email("alert", sample_context(kind))
+            email = render_sample(kind)
         if html:
             self.stdout.write(email.html)
             return
