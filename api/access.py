@@ -11,12 +11,12 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 
+from core.event_ids import normalize_event_id
 from events.models import Event
 from issues.models import Issue
 from projects.access import membership_for, projects_for
 from projects.models import Project
 
-EVENT_ID = re.compile(r"[0-9a-f]{32}")
 SHORT_ID = re.compile(r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<number>\d{1,9})")
 # Larger numbers cannot be a primary key on any backend; don't send them to the database.
 MAX_DIGITS = 18
@@ -53,18 +53,14 @@ def issue_for(user: User, issue_id: str) -> Issue:
     return issue
 
 
-def normalize_event_id(event_id: str) -> str:
-    """Dashed (UUID) or plain hex, any case, to the stored 32-hex form; 404 otherwise."""
-    plain = event_id.replace("-", "").lower()
-    if not EVENT_ID.fullmatch(plain):
-        raise Http404
-    return plain
-
-
 def event_for(project: Project, event_id: str) -> Event:
+    """The project's event by plain or dashed id, any case; a malformed id is a 404 too."""
+    stored_id = normalize_event_id(event_id)
+    if stored_id is None:
+        raise Http404
     event = (
         Event.objects.select_related("issue", "issue__project")
-        .filter(project=project, event_id=normalize_event_id(event_id))
+        .filter(project=project, event_id=stored_id)
         .first()
     )
     if event is None:

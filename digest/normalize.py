@@ -14,7 +14,6 @@ import orjson
 MAX_STRING = 8192  # long strings are cut: they would bloat every page that shows them
 MAX_TAG_KEY = 200
 MAX_TAG_VALUE = 250
-_EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 Event = dict[str, Any]
 
@@ -301,7 +300,3 @@ def user_ident(event: Event) -> str:
         if user.get(key):
             return str(user[key])[:250]
     return ""
-
-
-def is_event_id(value: str) -> bool:
-    return bool(_EVENT_ID.match(value))

@@ -3,30 +3,25 @@
 import base64
 import binascii
 import json
-import re
 import uuid
 
 import orjson
 
+from core.event_ids import normalize_event_id
 from ingest.decompress import decompress_bytes
 from ingest.errors import BadRequest, TooLarge
 from ingest.queue import ReportCounts
 
-_EVENT_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 MAX_REPORT_QUANTITY = 1 << 40
 MAX_LABEL = 64
 
 
-def normalize_event_id(value: object) -> str | None:
-    """Dashed or plain uuid -> 32 lowercase hex chars; None if it isn't one."""
-    if not isinstance(value, str):
-        return None
-    plain = value.replace("-", "") if len(value) == 36 else value
-    return plain.lower() if _EVENT_ID.match(plain) else None
-
-
 def choose_event_id(header_id: object, event: dict) -> str:
-    """The envelope header's event_id wins; then the event's own; else a new one."""
+    """The envelope header's event_id wins; then the event's own; else a new one.
+
+    A malformed id is refused (400), not replaced: the SDK would otherwise report an id
+    that matches nothing we stored.
+    """
     for source, value in (("envelope header", header_id), ("event", event.get("event_id"))):
         if value is None:
             continue

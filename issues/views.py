@@ -1,6 +1,5 @@
 """Issue pages: lists, the issue page, status actions and the raw event download."""
 
-import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -12,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.event_ids import normalize_event_id
 from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
@@ -30,7 +30,6 @@ IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
     "100": (None, 100),
 }
 HISTORY_SHOWN = 50
-EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _list_query(request: HttpRequest) -> str:
@@ -120,15 +119,24 @@ def _neighbours(issue: Issue, event: Event) -> dict[str, str | None]:
     }
 
 
+def _wanted_event_id(request: HttpRequest) -> str:
+    """`?event=` as stored, or "" for the newest; a malformed id is said and then ignored."""
+    raw = request.GET.get("event", "").strip()  # pasted ids often carry spaces
+    if not raw:
+        return ""
+    wanted = normalize_event_id(raw)
+    if wanted is None:
+        messages.error(request, "An event id is 32 hexadecimal digits.")
+        return ""
+    return wanted
+
+
 @require_GET
 @issue_member
 def issue_detail(
     request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
 ) -> HttpResponse:
-    wanted = request.GET.get("event", "").strip().lower().replace("-", "")
-    if wanted and not EVENT_ID.match(wanted):
-        messages.error(request, "An event id is 32 hexadecimal digits.")
-        wanted = ""
+    wanted = _wanted_event_id(request)
     event = _pick_event(issue, wanted)
     if wanted and event is None:
         messages.error(request, "This issue has no event with that id.")
@@ -205,9 +213,12 @@ def unresolve(
 def event_json(
     request: AuthenticatedHttpRequest, membership: Membership, issue: Issue, event_id: str
 ) -> HttpResponse:
-    event = Event.objects.filter(
-        project_id=issue.project_id, issue=issue, event_id=event_id
-    ).first()
+    stored_id = normalize_event_id(event_id)
+    event = (
+        Event.objects.filter(project_id=issue.project_id, issue=issue, event_id=stored_id).first()
+        if stored_id
+        else None
+    )
     if event is None:
         raise Http404
     try:

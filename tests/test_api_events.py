@@ -72,7 +72,9 @@ def test_another_projects_event_id_gets_404_even_through_my_project(client, proj
     assert get(client, owner, event_url(event.event_id, slug="theirs")).status_code == 404
 
 
-@pytest.mark.parametrize("event_id", ["nothex", "0" * 31, "0" * 33, "g" * 32, "0" * 32])
+@pytest.mark.parametrize(
+    "event_id", ["nothex", "0" * 31, "0" * 33, "g" * 32, "0" * 32, "0" * 32 + "----"]
+)
 def test_a_malformed_or_unknown_event_id_gets_404(client, project, owner, event_id):
     make_event(make_issue(project))
     assert get(client, owner, event_url(event_id)).status_code == 404

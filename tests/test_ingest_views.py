@@ -241,6 +241,25 @@ def test_the_envelope_header_event_id_wins_and_dashes_are_removed(client, projec
     assert IntakeEvent.objects.get().event_id == header_id.hex
 
 
+def test_an_uppercase_event_id_is_stored_in_lowercase(client, project):
+    event_id = uuid.uuid4().hex
+    response = post(client, project, event_envelope(event_body(event_id=event_id.upper())))
+    assert response.json() == {"id": event_id}
+    assert IntakeEvent.objects.get().event_id == event_id
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["5ec2c82c95d1-4a63-8d79-a68099c14a32-", "5ec2c82c95d14a638d79a68099c14a32\n", "{12345}"],
+    ids=["dashes in the wrong places", "trailing newline", "not hex"],
+)
+def test_a_malformed_event_id_is_refused_not_replaced(client, project, bad_id):
+    response = post(client, project, event_envelope(event_body(event_id=bad_id)))
+    assert response.status_code == 400
+    assert "event_id is not a uuid" in response.json()["detail"]
+    assert not IntakeEvent.objects.exists()
+
+
 def test_an_event_without_any_id_gets_a_new_one(client, project):
     event = event_body()
     del event["event_id"]

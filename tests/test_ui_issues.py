@@ -1,6 +1,7 @@
 """Issue list, issue page, status actions and raw JSON: access, behaviour and query counts."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection
@@ -441,6 +442,8 @@ def test_jump_to_unknown_event_id_says_so(client, owner, issue):
     login(client, owner)
     assert "no event with that id" in detail(client, issue, event="0" * 32).content.decode()
     assert "32 hexadecimal" in detail(client, issue, event="<nope>").content.decode()
+    odd_dashes = "0000-0000" + "0" * 24 + "--"
+    assert "32 hexadecimal" in detail(client, issue, event=odd_dashes).content.decode()
 
 
 def test_issue_with_evicted_events_still_shows_counts_and_history(client, owner, issue):
@@ -498,9 +501,18 @@ def test_raw_json_downloads_as_attachment(client, owner, issue):
     assert json.loads(response.content)["release"] == "web@1.2.3"
 
 
-def test_raw_json_of_unknown_event_is_404(client, owner, issue):
+def test_raw_json_takes_a_dashed_uppercase_id_too(client, owner, issue):
+    event = make_event(issue, PAYLOAD)
     login(client, owner)
-    url = reverse("issues:event_json", args=[issue.project.slug, issue.pk, "f" * 32])
+    dashed = str(uuid.UUID(event.event_id)).upper()
+    response = client.get(reverse("issues:event_json", args=[issue.project.slug, issue.pk, dashed]))
+    assert response["Content-Disposition"] == f'attachment; filename="event-{event.event_id}.json"'
+
+
+@pytest.mark.parametrize("event_id", ["f" * 32, "nothex", "f" * 32 + "----"])
+def test_raw_json_of_unknown_or_malformed_event_is_404(client, owner, issue, event_id):
+    login(client, owner)
+    url = reverse("issues:event_json", args=[issue.project.slug, issue.pk, event_id])
     assert client.get(url).status_code == 404
 
 
