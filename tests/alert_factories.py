@@ -3,14 +3,12 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
-from events.models import Event
-from events.payload import encode
 from issues.models import Issue
 from projects.models import Project
+from tests.issue_factories import make_event, make_issue
 
 
 def python_payload(event_id: str, title: str = "ValueError: boom") -> dict:
@@ -64,31 +62,12 @@ def new_issue_with_alert(
 ) -> tuple[Issue, Alert]:
     """What the digest does for a new issue: issue, first event and a pending alert together."""
     now = created_at or timezone.now()
-    Project.objects.filter(pk=project.pk).update(next_short_id=F("next_short_id") + 1)
-    short_id = Project.objects.get(pk=project.pk).next_short_id - 1
-    issue = Issue.objects.create(
-        project=project,
-        short_id=short_id,
-        grouping_hash=f"hash-{short_id}",
-        grouping_version="test",
-        title=title,
-        culprit="shop.cart in pay",
-        first_seen=now,
-        last_seen=now,
-        event_count=1,
+    issue = make_issue(
+        project, title=title, culprit="shop.cart in pay", first_seen=now, last_seen=now,
         last_release="shop@1.0",
-    )
-    event_id = f"{short_id:032x}"
-    Event.objects.create(
-        project=project,
-        issue=issue,
-        event_id=event_id,
-        timestamp=now,
-        received_at=now,
-        release="shop@1.0",
-        environment="production",
-        payload=encode(python_payload(event_id, title)),
-    )
+    )  # fmt: skip
+    event_id = f"{issue.short_id:032x}"
+    make_event(issue, python_payload(event_id, title), event_id=event_id, received_at=now)
     alert = Alert.objects.create(
         project=project, issue=issue, kind=kind, event_id=event_id, created_at=now
     )

@@ -6,7 +6,8 @@ from django.core.management.base import CommandError
 
 from api.models import ApiToken, hash_token
 from ingest.middleware import INGEST_PATH
-from tests.api_factories import auth, make_issue, token_for
+from tests.api_factories import auth, token_for
+from tests.issue_factories import make_issue
 
 pytestmark = pytest.mark.django_db
 

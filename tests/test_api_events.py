@@ -14,13 +14,8 @@ from django.utils import timezone
 from api.serializers import event_json
 from bugtrack.corpus import find_corpus
 from projects.services import create_project
-from tests.api_factories import (
-    PYTHON_EVENT,
-    auth,
-    make_event,
-    make_issue,
-    token_for,
-)
+from tests.api_factories import auth, token_for
+from tests.issue_factories import PYTHON_EVENT, make_event, make_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from issues import lifecycle
 from issues.models import HistoryKind, IssueBucket, IssueStatus, IssueTagValue
 from projects.services import create_project
-from tests.api_factories import auth, make_issue, token_for
+from tests.api_factories import auth, token_for
+from tests.issue_factories import make_issue
 
 pytestmark = pytest.mark.django_db
 

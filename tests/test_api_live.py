@@ -14,7 +14,8 @@ import pytest
 from django.core.management import call_command
 
 from issues.models import IssueStatus
-from tests.api_factories import make_event, make_issue, token_for
+from tests.api_factories import token_for
+from tests.issue_factories import make_event, make_issue
 
 # The venv's sentry-cli (a dev dependency), else one on PATH.
 _venv_cli = Path(sys.executable).with_name("sentry-cli")
