@@ -23,9 +23,16 @@ def corpus_event(name: str) -> dict[str, Any]:
 
 
 def intake(
-    project: Project | int, event: dict[str, Any] | bytes, event_id: str = ""
+    project: Project | int,
+    event: dict[str, Any] | bytes = b"{}",
+    event_id: str = "",
+    received_at: datetime | None = None,
 ) -> IntakeEvent:
-    """Queue one event as ingest would: a fresh event id unless given, payload as bytes."""
+    """Queue one event as ingest would: a fresh event id unless given, payload as bytes.
+
+    `project` may be the id of no project (the queue has no foreign key); `received_at`
+    backdates the row for queue-age checks.
+    """
     event_id = event_id or uuid.uuid4().hex
     body = (
         event if isinstance(event, bytes) else json.dumps({**event, "event_id": event_id}).encode()
@@ -33,7 +40,7 @@ def intake(
     return IntakeEvent.objects.create(
         project_id=project if isinstance(project, int) else project.pk,
         event_id=event_id,
-        received_at=datetime.now(UTC),
+        received_at=received_at or datetime.now(UTC),
         payload=body,
     )
 

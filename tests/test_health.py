@@ -1,7 +1,6 @@
 """Liveness and readiness: what /health/ready checks and how it says which check failed."""
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,13 +12,12 @@ from django.utils import timezone
 
 from ingest.models import IntakeEvent
 from ops import health
+from tests.digest_factories import intake
 from tests.live import Gunicorn, http
 
 
 def queue_event(age: timedelta = timedelta(0)) -> IntakeEvent:
-    return IntakeEvent.objects.create(
-        project_id=1, event_id=uuid.uuid4().hex, received_at=timezone.now() - age, payload=b"{}"
-    )
+    return intake(1, received_at=timezone.now() - age)
 
 
 def test_live_answers_without_signing_in(client):

@@ -2,16 +2,15 @@
 
 import gzip
 import time
-import uuid
 from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from django.utils import timezone
 
 from ingest.models import IntakeEvent
 from projects.models import ProjectKey
 from projects.services import create_project
+from tests.digest_factories import intake
 from tests.ingest_bombs import MiB, gzip_zeros
 from tests.ingest_factories import event_body, event_envelope
 from tests.live import Gunicorn, chunked, peak_rss_kib, raw_http, worker_pids
@@ -170,12 +169,7 @@ def test_the_project_rate_limit_is_shared_by_all_workers(live_server_url):
 def test_a_full_intake_queue_answers_429_for_the_organization(full_queue_server):
     project = create_project("Backlog")
     for _ in range(3):
-        IntakeEvent.objects.create(
-            project_id=project.pk,
-            event_id=uuid.uuid4().hex,
-            received_at=timezone.now(),
-            payload=b"{}",
-        )
+        intake(project)
     time.sleep(1.1)  # the server counts the queue at most once a second
     body = event_envelope(event_body())
     head = post_head(f"/api/{project.pk}/envelope/", key_of(project), length=len(body))

@@ -2,17 +2,16 @@
 
 import threading
 import time
-import uuid
 
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from ingest import ratelimit
 from ingest.errors import RateLimited
-from ingest.models import IntakeEvent, RateCounter
+from ingest.models import RateCounter
+from tests.digest_factories import intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_ingest_state")]
 
@@ -110,9 +109,7 @@ def test_retry_after_is_the_rest_of_the_minute_as_a_whole_number(offset, expecte
 
 def add_intake_rows(n: int) -> None:
     for _ in range(n):
-        IntakeEvent.objects.create(
-            project_id=1, event_id=uuid.uuid4().hex, received_at=timezone.now(), payload=b"{}"
-        )
+        intake(1)
 
 
 def test_a_full_queue_is_refused_for_the_whole_organization(settings):

@@ -1,6 +1,5 @@
 """/metrics: token protection, Prometheus text that parses, counters and gauges that move."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,9 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.models import Alert, AlertStatus
 from core import metrics
-from ingest.models import IntakeEvent
 from issues.models import Issue
 from tests.conftest import dsn_for
+from tests.digest_factories import intake
+from tests.issue_factories import make_issue
 from tests.live import Gunicorn, http, send_with_sentry_sdk
 
 TOKEN = "metrics-test-token"
@@ -35,14 +35,6 @@ def scrape(client) -> dict[str, float]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     return parse(response.content.decode())
-
-
-def make_issue(project) -> Issue:
-    now = timezone.now()
-    return Issue.objects.create(
-        project=project, short_id=1, grouping_hash="h", grouping_version="t", title="Boom",
-        first_seen=now, last_seen=now,
-    )  # fmt: skip
 
 
 @override_settings(METRICS_TOKEN="")
@@ -127,10 +119,7 @@ def test_digest_issue_and_alert_hooks_move_their_metrics(client, db):
 def test_queue_gauges_are_read_from_the_database_at_scrape_time(client, db):
     assert scrape(client)["bugtrack_intake_queue_depth"] == 0
     for age in (10, 600):
-        IntakeEvent.objects.create(
-            project_id=1, event_id=uuid.uuid4().hex, payload=b"{}",
-            received_at=timezone.now() - timedelta(seconds=age),
-        )  # fmt: skip
+        intake(1, received_at=timezone.now() - timedelta(seconds=age))
     samples = scrape(client)
     assert samples["bugtrack_intake_queue_depth"] == 2
     assert 600 <= samples["bugtrack_intake_queue_oldest_age_seconds"] < 660

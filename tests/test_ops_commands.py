@@ -1,14 +1,14 @@
 """`manage.py status` and `manage.py prune`."""
 
 import json
-import uuid
 from datetime import date, timedelta
 from io import StringIO
 
 from django.core.management import call_command
 from django.utils import timezone
 
-from ingest.models import ClientReport, IntakeEvent
+from ingest.models import ClientReport
+from tests.digest_factories import intake
 
 
 def run(*args: str) -> str:
@@ -20,12 +20,7 @@ def run(*args: str) -> str:
 def test_status_reports_queue_depth_lag_and_throughput(db):
     now = timezone.now()
     for age in (5, 90):
-        IntakeEvent.objects.create(
-            project_id=1,
-            event_id=uuid.uuid4().hex,
-            payload=b"{}",
-            received_at=now - timedelta(seconds=age),
-        )
+        intake(1, received_at=now - timedelta(seconds=age))
     report = json.loads(run("status", "--json"))
     assert report["queue_depth"] == 2
     assert 90 <= report["digest_lag_seconds"] < 120
