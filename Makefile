@@ -7,7 +7,15 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench bench-ui demodata migrations-check clean
+# `make ci` runs these in order, every one even if an earlier one failed, and fails if any did.
+CI_STEPS := lint migrations-check typecheck test-postgres test-sqlite
+# The PostgreSQL test run of `make ci` (its tests use the `test_`-prefixed database).
+CI_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/bugtrack_ci)
+# Extra pytest arguments, e.g. make test PYTEST_ARGS="tests/test_health.py -q".
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres test-sqlite ci lint format typecheck migrations-check \
+	bench bench-ui demodata clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bugtrack needs Python 3.11 or newer")'
@@ -29,8 +37,29 @@ run: $(RUNTIME)
 	$(PY) manage.py ensureadmin
 	exec $(PY) manage.py serve
 
+# The suite on whatever DATABASE_URL says; SQLite under ./data/ by default.
 test: $(DEV)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: $(DEV)
+	@case "$(CI_DATABASE_URL)" in postgres://*|postgresql://*) ;; \
+	  *) echo "test-postgres: DATABASE_URL is not a PostgreSQL URL: $(CI_DATABASE_URL)" >&2; exit 2;; esac
+	DATABASE_URL='$(CI_DATABASE_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# A throwaway data directory; DATABASE_URL is set so that neither the environment nor .env
+# can point this run at another database.
+test-sqlite: $(DEV)
+	data="$$(mktemp -d)" && trap 'rm -rf "$$data"' EXIT && \
+	  DATA_DIR="$$data" DATABASE_URL="sqlite:///$$data/bugtrack.sqlite3" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+ci:
+	@failed=""; \
+	for step in $(CI_STEPS); do \
+	  echo "--- make $$step"; \
+	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "--- make ci failed:$$failed" >&2; exit 1; fi; \
+	echo "--- make ci: all steps passed ($(CI_STEPS))"
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
@@ -39,6 +68,10 @@ lint: $(DEV)
 format: $(DEV)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The packages, plugin and settings module are configured in pyproject.toml ([tool.mypy]).
+typecheck: $(DEV)
+	$(VENV)/bin/mypy
 
 migrations-check: $(DEV)
 	$(PY) manage.py makemigrations --check --dry-run
