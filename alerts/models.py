@@ -34,12 +34,10 @@ class Alert(models.Model):
     issue = models.ForeignKey(
         Issue, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
     )
-    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    kind = models.CharField(max_length=20, choices=AlertKind)
     event_id = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField()
-    status = models.CharField(
-        max_length=20, choices=AlertStatus.choices, default=AlertStatus.PENDING
-    )
+    status = models.CharField(max_length=20, choices=AlertStatus, default=AlertStatus.PENDING)
     # Not before this time (used for summaries, which wait for the end of their window).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When flood control admitted or held it; admitted ones count against the hourly quota.
@@ -78,9 +76,7 @@ class AlertDelivery(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     email = models.EmailField(max_length=254)
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
+    status = models.CharField(max_length=20, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     # A sender owns the row until this time; a crashed sender's rows become claimable again.

@@ -29,9 +29,7 @@ class Issue(models.Model):
     level = models.CharField(max_length=20, default="error")
     platform = models.CharField(max_length=64, blank=True, default="")
 
-    status = models.CharField(
-        max_length=32, choices=IssueStatus.choices, default=IssueStatus.UNRESOLVED
-    )
+    status = models.CharField(max_length=32, choices=IssueStatus, default=IssueStatus.UNRESOLVED)
     # resolved-in-next-release: the newest release known when it was resolved.
     resolved_in_release = models.CharField(max_length=250, blank=True, default="")
     # When it was last resolved: events received before then (a queue backlog) don't regress it.
@@ -120,7 +118,7 @@ class HistoryKind(models.TextChoices):
 
 class IssueHistory(models.Model):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="history")
-    kind = models.CharField(max_length=32, choices=HistoryKind.choices)
+    kind = models.CharField(max_length=32, choices=HistoryKind)
     created_at = models.DateTimeField()
     # Who did it: a user, or a system actor such as "digest" / "api".
     user = models.ForeignKey(

@@ -93,7 +93,7 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
     # Per-project override; initialised from UserSettings.alerts_for_new_projects on join.
     send_alerts = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
