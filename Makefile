@@ -61,13 +61,20 @@ ci:
 	if [ -n "$$failed" ]; then echo "--- make ci failed:$$failed" >&2; exit 1; fi; \
 	echo "--- make ci: all steps passed ($(CI_STEPS))"
 
+# Options shared with .pre-commit-config.yaml (which gives its reasons); keep them in step.
+DJHTML_ARGS := --tabwidth 2
+DJANGO_UPGRADE_ARGS := --target-version 5.2 --skip request_headers
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djhtml --check $(DJHTML_ARGS) templates
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --check $(DJANGO_UPGRADE_ARGS)
 
 format: $(DEV)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djhtml $(DJHTML_ARGS) templates
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade $(DJANGO_UPGRADE_ARGS)
 
 # The packages, plugin and settings module are configured in pyproject.toml ([tool.mypy]).
 typecheck: $(DEV)
