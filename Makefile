@@ -70,11 +70,12 @@ lint: $(DEV)
 	$(VENV)/bin/djhtml --check $(DJHTML_ARGS) templates
 	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --check $(DJANGO_UPGRADE_ARGS)
 
+# django-upgrade first, so that ruff formats what it rewrote (as in pre-commit).
 format: $(DEV)
+	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade --exit-zero-even-if-changed $(DJANGO_UPGRADE_ARGS)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml $(DJHTML_ARGS) templates
-	git ls-files -z '*.py' | xargs -0 $(VENV)/bin/django-upgrade $(DJANGO_UPGRADE_ARGS)
 
 # The packages, plugin and settings module are configured in pyproject.toml ([tool.mypy]).
 typecheck: $(DEV)
