@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import multiproc  # noqa: E402
-from core.logging import logging_config  # noqa: E402
+from core.logging import log_format, logging_config  # noqa: E402
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # gthread workers with keep-alive: SDKs reuse connections, several inserts per process wait
@@ -40,12 +40,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # machine (tests, benchmarks) would fight over it, and we don't use it.
 control_socket_disable = True
 
-# Logs: our JSON (or text) format on stdout; the request log line comes from Django.
+# Logs: our JSON (or, on a terminal, text) format on stdout, as in settings; the request log
+# line comes from Django.
 accesslog = None
 logger_class = "bugtrack.gunicorn_classes.NoAccessLogLogger"
 errorlog = "-"
 logconfig_dict = logging_config(
-    os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO").upper()
+    log_format(os.environ.get("LOG_FORMAT", "")), os.environ.get("LOG_LEVEL", "INFO").upper()
 )
 
 # Prometheus multiprocess mode: all workers write their counters into one directory that

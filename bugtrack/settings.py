@@ -229,16 +229,17 @@ DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)
 
 METRICS_TOKEN = _read("METRICS_TOKEN", "str", default="")
 SENTRY_DSN = _read("SENTRY_DSN", "str", default="")
-LOG_FORMAT = _read("LOG_FORMAT", "str", default="json")
-LOG_LEVEL = _read("LOG_LEVEL", "str", default="INFO").upper()
-if LOG_FORMAT not in ("json", "text"):
-    raise ImproperlyConfigured("Environment variable LOG_FORMAT must be 'json' or 'text'")
 
 # Readiness (/health/ready) fails past these: the digest is down or can't keep up.
 HEALTH_MAX_QUEUE_DEPTH = _positive_int("HEALTH_MAX_QUEUE_DEPTH", 50_000)
 HEALTH_MAX_QUEUE_AGE_SECONDS = _positive_int("HEALTH_MAX_QUEUE_AGE_SECONDS", 300)
 
-# JSON lines on stdout (or text for humans), each with the request id: see ops/logging.py.
-from core.logging import logging_config  # noqa: E402  (stdlib + orjson only; no Django)
+# JSON lines on stdout, each with the request id, or text when stdout is a terminal;
+# LOG_FORMAT=json|text decides when set. See core/logging.py.
+from core.logging import log_format, logging_config  # noqa: E402  (stdlib + orjson; no Django)
 
+LOG_FORMAT = log_format(_read("LOG_FORMAT", "str", default=""))
+LOG_LEVEL = _read("LOG_LEVEL", "str", default="INFO").upper()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("Environment variable LOG_FORMAT must be 'json' or 'text'")
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

@@ -1,5 +1,7 @@
 """Structured logs: one JSON object per line on stdout, each carrying the request id.
 
+Or human-readable lines when stdout is a terminal; LOG_FORMAT (json|text) decides when set.
+
 The request id comes from `X-Request-ID` (if sane) or is generated, lives in a contextvar for
 the duration of a request (or of a digested event in the worker), and is echoed back in the
 response header. Nothing here imports Django models: gunicorn's config uses it before setup.
@@ -7,6 +9,7 @@ response header. Nothing here imports Django models: gunicorn's config uses it b
 
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,7 +106,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Human-readable lines for local runs (LOG_FORMAT=text)."""
+    """Human-readable lines for local runs (stdout a terminal, or LOG_FORMAT=text)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
@@ -112,6 +115,18 @@ class TextFormatter(logging.Formatter):
         if not getattr(record, "request_id", ""):
             record.request_id = _request_id.get() or "-"
         return super().format(record)
+
+
+def log_format(configured: str = "", stream: Any = None) -> str:
+    """`configured` (LOG_FORMAT) if set; else "text" when the stream (stdout) is a terminal,
+    where a person reads it, and "json" otherwise: a file, a pipe, a log collector."""
+    if configured:
+        return configured
+    stream = sys.stdout if stream is None else stream
+    try:
+        return "text" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # no stdout, or a closed one
+        return "json"
 
 
 def logging_config(log_format: str, level: str) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 """Structured logs: one JSON object per line on stdout, each carrying the request id."""
 
+import io
 import json
 import logging
+import os
+import pty
 import subprocess
 import sys
 import time
 
 import pytest
 
-from core.logging import JsonFormatter, TextFormatter, request_context
+from core.logging import JsonFormatter, TextFormatter, log_format, request_context
 from ingest.models import IntakeEvent
 from tests.live import ROOT, LoggedGunicorn, http, process_env
 
@@ -169,3 +172,111 @@ def test_the_request_id_travels_with_the_event_into_the_worker_logs(
     digested = [r for r in records if r["message"].startswith("digested event")]
     assert digested and digested[0]["request_id"] == "carry-me-1"
     assert "carry me" not in worker.stdout  # never the payload
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("configured", "stream", "chosen"),
+    [
+        ("", Terminal(), "text"),
+        ("", io.StringIO(), "json"),
+        ("json", Terminal(), "json"),
+        ("text", io.StringIO(), "text"),
+    ],
+)
+def test_the_format_follows_whether_stdout_is_a_terminal_unless_log_format_says(
+    configured, stream, chosen
+):
+    assert log_format(configured, stream) == chosen
+
+
+def test_without_a_usable_stdout_the_format_is_json():
+    closed = io.StringIO()
+    closed.close()
+    assert log_format("", closed) == "json"
+    assert log_format("", object()) == "json"
+
+
+# One warning through the real configuration: Django's settings.LOGGING, or gunicorn's
+# logconfig_dict from bugtrack/gunicorn.conf.py, applied as gunicorn applies it.
+DJANGO_LOGS = (
+    "import django, logging; django.setup(); logging.getLogger('bugtrack.test').warning('hi')"
+)
+GUNICORN_LOGS = (
+    "import logging.config, runpy; "
+    "conf = runpy.run_path('bugtrack/gunicorn.conf.py'); "
+    "logging.config.dictConfig(conf['logconfig_dict']); "
+    "logging.getLogger('gunicorn.error').warning('hi')"
+)
+
+
+def run_logging(code: str, tmp_path, on_terminal: bool, **env: str) -> str:
+    """Run `code` in a fresh interpreter with stdout on a pseudo-terminal or a pipe."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("LOG_FORMAT", "DJANGO_SETTINGS_MODULE")
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="bugtrack.settings",
+        DATA_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        **env,
+    )
+    command = [sys.executable, "-c", code]
+    if not on_terminal:
+        done = subprocess.run(
+            command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=terminal, stderr=subprocess.PIPE
+        )
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        proc.stderr.close()
+    finally:
+        os.close(controller)
+    return output.decode().replace("\r\n", "\n")
+
+
+def log_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.endswith("hi") or '"hi"' in line)
+
+
+@pytest.mark.parametrize("code", [DJANGO_LOGS, GUNICORN_LOGS], ids=["django", "gunicorn"])
+@pytest.mark.parametrize(
+    ("on_terminal", "env", "chosen"),
+    [
+        (True, {}, "text"),
+        (False, {}, "json"),
+        (True, {"LOG_FORMAT": "json"}, "json"),
+        (False, {"LOG_FORMAT": "text"}, "text"),
+    ],
+    ids=["terminal", "pipe", "terminal-LOG_FORMAT=json", "pipe-LOG_FORMAT=text"],
+)
+def test_logs_are_text_on_a_terminal_and_json_elsewhere_unless_log_format_says(
+    tmp_path, code, on_terminal, env, chosen
+):
+    line = log_line(run_logging(code, tmp_path, on_terminal, **env))
+    if chosen == "json":
+        assert json.loads(line)["message"] == "hi"
+    else:
+        assert " WARNING " in line and line.endswith(" hi")
+        with pytest.raises(ValueError):
+            json.loads(line)
