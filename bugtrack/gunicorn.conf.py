@@ -11,10 +11,13 @@ from pathlib import Path
 # Run from anywhere (systemd, the Docker entrypoint): the repo root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bugtrack.environment import DEFAULT_BASE_URL, default_bind, read_env_file  # noqa: E402
 from core import multiproc  # noqa: E402
 from core.logging import log_format, logging_config  # noqa: E402
 
-bind = os.environ.get("BIND", "127.0.0.1:8000")
+# The same `.env` and BIND default as settings (BIND, else 127.0.0.1 on BASE_URL's port).
+read_env_file()
+bind = os.environ.get("BIND") or default_bind(os.environ.get("BASE_URL", DEFAULT_BASE_URL))
 # gthread workers with keep-alive: SDKs reuse connections, several inserts per process wait
 # for their commit at once, and the wait for a thread is measured for load shedding
 # (bugtrack/gunicorn_classes.py, ingest/shedding.py). A process per core, +1.

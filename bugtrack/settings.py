@@ -1,6 +1,7 @@
 """Bugtrack settings: one file, every knob read from the environment (django-environ).
 
-A bad value fails at start with ImproperlyConfigured naming the variable.
+An optional `.env` file in the repository root fills in variables the environment does not
+set. A bad value fails at start with ImproperlyConfigured naming the variable.
 """
 
 import secrets
@@ -11,7 +12,10 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from bugtrack.environment import DEFAULT_BASE_URL, default_bind, read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+read_env_file()
 DATA_DIR = Path(environ.Env().str("DATA_DIR", default=str(BASE_DIR / "data")))
 
 env = environ.Env()
@@ -55,11 +59,13 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-BASE_URL = _read("BASE_URL", "str", default="http://127.0.0.1:8000").rstrip("/")
+BASE_URL = _read("BASE_URL", "str", default=DEFAULT_BASE_URL).rstrip("/")
 _base = urlsplit(BASE_URL)
 if _base.scheme not in ("http", "https") or not _base.netloc:
     raise ImproperlyConfigured("Environment variable BASE_URL must be an http(s) URL")
 BASE_URL_IS_HTTPS = _base.scheme == "https"
+# Where `serve` (make run) and gunicorn listen: BIND, else 127.0.0.1 on BASE_URL's port.
+BIND = _read("BIND", "str", default=default_bind(BASE_URL))
 
 ALLOWED_HOSTS = _read(
     "ALLOWED_HOSTS", "list", default=["127.0.0.1", "localhost", _base.hostname or "127.0.0.1"]

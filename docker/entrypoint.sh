@@ -5,7 +5,8 @@
 #                                 commands (digest worker, alert sender): serve --background-only
 #   docker/entrypoint.sh all      check --deploy, migrate, then both: manage.py serve
 #   docker/entrypoint.sh manage ARGS...   any management command, e.g. `manage createproject x`
-# Paths come from this script's own location; BIND (default 127.0.0.1:8000) sets the address.
+# Paths come from this script's own location; BIND sets the address (default: 127.0.0.1 on
+# BASE_URL's port if it names one, else 127.0.0.1:8000; gunicorn.conf.py and serve read it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,7 +17,6 @@ cd "$root"
 if [[ -z "${PYTHON:-}" ]]; then
     if [[ -x "$root/.venv/bin/python" ]]; then PYTHON="$root/.venv/bin/python"; else PYTHON=python3; fi
 fi
-bind="${BIND:-127.0.0.1:8000}"
 role="${1:-web}"
 shift || true
 
@@ -45,9 +45,9 @@ case "$role" in
 esac
 
 case "$role" in
-    web) exec "$PYTHON" -m gunicorn -c "$root/bugtrack/gunicorn.conf.py" --bind "$bind" bugtrack.wsgi "$@" ;;
+    web) exec "$PYTHON" -m gunicorn -c "$root/bugtrack/gunicorn.conf.py" bugtrack.wsgi "$@" ;;
     worker) exec "$PYTHON" "$root/manage.py" serve --background-only "$@" ;;
-    all) exec "$PYTHON" "$root/manage.py" serve --bind "$bind" "$@" ;;
+    all) exec "$PYTHON" "$root/manage.py" serve "$@" ;;
     manage) exec "$PYTHON" "$root/manage.py" "$@" ;;
     *) echo "usage: $0 web|worker|all|manage [args...]" >&2; exit 64 ;;
 esac

@@ -29,7 +29,9 @@ def test_entrypoint_all_serves_ingests_and_digests_an_sdk_event(
 ):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = process_env(url, BIND=f"127.0.0.1:{port}", LOG_FORMAT="json", PYTHON=sys.executable)
+    # No BIND: the server listens on BASE_URL's port (bugtrack.environment.default_bind).
+    env = process_env(url, LOG_FORMAT="json", PYTHON=sys.executable)
+    env.pop("BIND", None)
     log = tmp_path / "entrypoint.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -4,7 +4,6 @@ This is what `make run` and the Docker role `all` use. If any child exits, the r
 stopped, so a supervisor (systemd, Docker) sees the failure and restarts the whole thing.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,9 @@ class Command(BaseCommand):
     help = "Serve the web app (gunicorn) and the background worker(s) in one process group."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--bind", default=settings.BIND, help="default: BIND, else BASE_URL's port on 127.0.0.1"
+        )
         parser.add_argument("--web-only", action="store_true")
         parser.add_argument("--background-only", action="store_true")
 
