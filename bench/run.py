@@ -3,7 +3,7 @@
 One ingest run: fresh database -> migrate -> createproject -> generate bodies -> start
 gunicorn + digest worker(s) (DEBUG off) -> warm up -> k6 for a fixed time -> poll until every
 accepted event is digested -> measure CPU (/proc), peak RSS, storage -> write
-bench/results/<time>-<name>.json and print a table. See docs/performance.md.
+bench/results/<time>-<name>.json (ignored by git) and print a table. See docs/performance.md.
 """
 
 import argparse
