@@ -34,7 +34,8 @@ class NoAccessLogLogger(Logger):
     """Django logs every request itself, with its request id (core.middleware.observed).
 
     gunicorn's access log was already silenced by level, but with a logging dict configured
-    gunicorn still built every line's atoms first: 5% of a web worker's Python time.
+    gunicorn still built every line's atoms first, a visible share of a web worker's time
+    in profiles (docs/performance.md, "Web tier").
     """
 
     def access(self, resp, req, environ, request_time) -> None:

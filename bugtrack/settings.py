@@ -157,8 +157,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so live-server subprocesses in tests see the same database.
     _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 # Persistent connections for both engines. On SQLite this matters most: closing the last
-# connection to a WAL database checkpoints (fsyncs) and deletes the WAL, which made every
-# ingest request cost ~25 ms instead of ~1 ms.
+# connection to a WAL database checkpoints (fsyncs) and deletes the WAL, so every ingest
+# request would pay for an fsync (docs/architecture.md, Ingest).
 _db["CONN_MAX_AGE"] = _read("CONN_MAX_AGE", "int", default=600)
 # Off by default: a health check is a SELECT 1 round trip on every request. Ingest replaces
 # a stale connection itself (ingest/queue.py); other views fail once and reconnect.

@@ -1,9 +1,10 @@
 """Per-project zstd dictionaries for event payloads: when one is trained, when one can go.
 
 Events of one project share most of their bytes (SDK, contexts, modules, frames), so a
-dictionary trained on the project's own recent events stores a 5 KB event in tens to hundreds
-of bytes instead of ~2 KB. The digest worker calls `maintain()` after every loop (never the
-ingest path); it acts on what `payload.encode()` recorded, so an idle call costs nothing.
+dictionary trained on the project's own recent events stores an event in a fraction of the
+bytes plain zstd needs (figures in docs/performance.md, "Storage"). The digest worker calls
+`maintain()` after every loop (never the ingest path); it acts on what `payload.encode()`
+recorded, so an idle call costs nothing.
 
 Policy:
 - **First dictionary**: once the project has MIN_EVENTS stored events. Checked in the

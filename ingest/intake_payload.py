@@ -1,7 +1,7 @@
 """How an accepted event's JSON is kept in the intake queue: zstd level 1.
 
-A third of the bytes for the database to write, and small enough to stay inline in the
-heap page on PostgreSQL (the table's toast_tuple_target is raised; see migration 0003).
+Far fewer bytes for the database to write, and small enough to stay inline in the heap
+page on PostgreSQL (the table's toast_tuple_target is raised; see migration 0003).
 Every writer goes through `ingest.queue` (SDK requests, the setup page's test event), so
 every row is packed; what it bought is in docs/performance.md (bench/intake_insert.py).
 """

@@ -113,8 +113,8 @@ def _insert_prepared(
     Django's psycopg cursors bind client-side, so the payload travelled as hex text twice
     its size for the server to parse and plan every time. A server-binding cursor on the
     same connection (same transaction state) sends the bytes as they are and reuses the
-    plan: PostgreSQL CPU per insert 0.26 -> 0.19 ms, 0.12 with the zstd payload
-    (bench/intake_insert.py).
+    plan, which cuts PostgreSQL's CPU per insert (bench/intake_insert.py; figures in
+    docs/performance.md, "Web tier").
     """
     db.ensure_connection()
     raw: Any = _PreparedCursor(db.connection)  # Django wraps any DB-API cursor

@@ -2,9 +2,9 @@
 
 Django's handler sends request_started and request_finished (each runs
 close_old_connections over every database alias), builds the middleware chain and its
-exception wrappers, and resolves the URL. Ingest needs none of it. Together with the
-prepared insert this took the in-process CPU per ingest request from 0.37 to 0.31 ms
-(bench/ingest_cpu.py, docs/performance.md). Everything else goes to Django unchanged.
+exception wrappers, and resolves the URL. Ingest needs none of it, and skipping it is a
+measurable part of the CPU per ingest request (bench/ingest_cpu.py; figures in
+docs/performance.md, "Web tier"). Everything else goes to Django unchanged.
 """
 
 from collections.abc import Callable, Iterable

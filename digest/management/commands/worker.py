@@ -3,7 +3,8 @@
 SIGTERM/SIGINT finish the current batch and exit 0; SIGKILL loses nothing because each batch
 is one transaction. Unless the last batch was full (a backlog), a claim starts at most every
 POLL_INTERVAL: under steady traffic the queue fills for that long, so each batch's fixed cost
-(its queries and round trips) is shared by more events, at ~0.1 s more delay on average.
+(its queries and round trips) is shared by more events, at half a POLL_INTERVAL more delay on
+average.
 """
 
 import gc
@@ -28,8 +29,9 @@ RETENTION_EVERY = 5.0
 RETENTION_CHUNKS = 10
 ERROR_SLEEP = 2.0  # back off after a failed batch (database down, ...)
 # A batch allocates many short-lived containers (parsed events), which reference counting
-# frees; the cyclic collector's passes over them and over everything Django loaded cost ~10%
-# of the worker's CPU with the default threshold of 700.
+# frees; with the default threshold of 700 the cyclic collector's passes over them and over
+# everything Django loaded were a sizeable share of the worker's CPU (docs/performance.md,
+# "Background processes").
 GC_THRESHOLD = 10_000
 
 
