@@ -46,8 +46,8 @@ test-postgres: $(DEV)
 	  *) echo "test-postgres: DATABASE_URL is not a PostgreSQL URL: $(CI_DATABASE_URL)" >&2; exit 2;; esac
 	DATABASE_URL='$(CI_DATABASE_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# A throwaway data directory; DATABASE_URL is set so that neither the environment nor .env
-# can point this run at another database.
+# A throwaway data directory, and a DATABASE_URL of its own so that one in the environment
+# cannot point this run at another database.
 test-sqlite: $(DEV)
 	data="$$(mktemp -d)" && trap 'rm -rf "$$data"' EXIT && \
 	  DATA_DIR="$$data" DATABASE_URL="sqlite:///$$data/bugtrack.sqlite3" $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 `.env` file and the default listen address. No Django imports (gunicorn.conf.py uses it).
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,8 +14,11 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 def read_env_file() -> None:
     """Load `.env` in the repository root (KEY=value lines) into os.environ if it exists.
-    Variables already in the environment win over the file."""
-    if ENV_FILE.is_file():
+    Variables already in the environment win over the file.
+
+    Not in a test session (pytest sets PYTEST_VERSION for it and the processes it starts):
+    a developer's local settings must not change what the tests see."""
+    if ENV_FILE.is_file() and not os.environ.get("PYTEST_VERSION"):
         environ.Env.read_env(ENV_FILE)
 
 

@@ -29,12 +29,22 @@ def test_the_env_file_fills_in_what_the_environment_does_not_set(tmp_path, monke
     env_file.write_text("# local settings\nBT_ENVTEST_A=from-file\nBT_ENVTEST_B=from-file\n")
     monkeypatch.setattr(environment, "ENV_FILE", env_file)
     monkeypatch.setenv("BT_ENVTEST_B", "from-environment")
+    monkeypatch.delenv("PYTEST_VERSION")  # as outside a test session
     try:
         environment.read_env_file()
         assert os.environ["BT_ENVTEST_A"] == "from-file"
         assert os.environ["BT_ENVTEST_B"] == "from-environment"
     finally:
         os.environ.pop("BT_ENVTEST_A", None)
+
+
+def test_the_test_suite_does_not_read_the_env_file(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("BT_ENVTEST_C=from-file\n")
+    monkeypatch.setattr(environment, "ENV_FILE", env_file)
+    assert os.environ.get("PYTEST_VERSION")
+    environment.read_env_file()
+    assert "BT_ENVTEST_C" not in os.environ
 
 
 def test_no_env_file_is_fine(tmp_path, monkeypatch):
