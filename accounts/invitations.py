@@ -4,7 +4,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ def invitation_link(token: str) -> str:
 
 
 def invite(
-    email: str, invited_by: AbstractBaseUser, projects: Iterable[Project] = ()
+    email: str, invited_by: User, projects: Iterable[Project] = ()
 ) -> tuple[Invitation, str]:
     """Create an invitation and return it with its one-time link (not yet emailed)."""
     with transaction.atomic():
@@ -46,7 +46,7 @@ def send_invitation(invitation: Invitation, link: str) -> bool:
 
 
 @transaction.atomic
-def accept(invitation: Invitation, user: AbstractBaseUser) -> None:
+def accept(invitation: Invitation, user: User) -> None:
     """Mark the invitation used by `user` and add them to its projects."""
     # Re-read under lock so two simultaneous submissions cannot both accept it.
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)

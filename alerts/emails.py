@@ -20,7 +20,7 @@ from projects.models import Project
 log = logging.getLogger(__name__)
 
 SUMMARY_ISSUES_SHOWN = 10
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     AlertKind.NEW_ISSUE: "New issue",
     AlertKind.REGRESSION: "Regression",
     AlertKind.UNIGNORED: "Unignored",
@@ -51,6 +51,7 @@ def issue_list_url(project: Project) -> str:
 
 def alert_event(alert: Alert) -> Event | None:
     """The event that triggered the alert, else the issue's first one (retention may drop it)."""
+    assert alert.issue_id is not None, "summaries have no event"
     events = Event.objects.filter(issue_id=alert.issue_id)
     # With the project, the lookup uses the unique (project, event_id) index instead of
     # walking every event of the issue.

@@ -1,7 +1,7 @@
 """Bulk status changes on a project's issues (`PUT .../issues/?id=1&id=2`), as sentry-cli
 sends for `issues resolve|mute|unresolve`."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import QueryDict
 
@@ -30,7 +30,7 @@ def select(project: Project, params: QueryDict) -> list[Issue]:
 
 
 @transaction.atomic
-def update(issues: list[Issue], change: status_change.StatusChange, user: AbstractBaseUser) -> None:
+def update(issues: list[Issue], change: status_change.StatusChange, user: User) -> None:
     # One transaction: a bulk change happens to all the issues or to none.
     for issue in issues:
         status_change.apply(issue, change, user)

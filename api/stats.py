@@ -1,6 +1,7 @@
 """Per-issue numbers for lists, each fetched for a whole page in one query."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -14,8 +15,10 @@ USER_TAG_KEYS = ("user", "sentry:user")
 SERIES = {"24h": (24, timedelta(hours=1)), "14d": (14, timedelta(days=1))}
 
 
-def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Issue]:
-    """Distinct users per issue from the aggregated tag values, as a subquery per row."""
+def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:
+    """Distinct users per issue from the aggregated tag values, as a subquery per row.
+
+    Typed Any: rows carry the `user_count` annotation, which the Issue model type lacks."""
     users = (
         IssueTagValue.objects.filter(issue=OuterRef("pk"), key__in=USER_TAG_KEYS)
         .order_by()

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from issues import lifecycle
 from issues.models import Issue, IssueStatus
@@ -86,7 +86,7 @@ def is_noop(issue: Issue, change: StatusChange) -> bool:
     return True
 
 
-def apply(issue: Issue, change: StatusChange, user: AbstractBaseUser) -> None:
+def apply(issue: Issue, change: StatusChange, user: User) -> None:
     if is_noop(issue, change):
         return
     if change.status == IssueStatus.RESOLVED:

@@ -1,5 +1,7 @@
 """Sentry-style read API: one thin view per action; access checks live in api.access."""
 
+from typing import Any
+
 import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -7,7 +9,7 @@ from django.utils import timezone
 
 from api import access, bulk, search, stats
 from api import status as status_change
-from api.auth import api_view
+from api.auth import ApiRequest, api_view
 from api.pagination import PaginationError, link_header, paginate
 from api.responses import NOT_FOUND, error, json_response
 from api.serializers import (
@@ -39,7 +41,7 @@ def _true(value: str | None) -> bool:
 
 
 @api_view("GET")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: ApiRequest) -> HttpResponse:
     """What sentry-cli's `info` asks for: who the token belongs to."""
     user = request.api_user
     return json_response(
@@ -52,21 +54,21 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @api_view("GET")
-def organizations(request: HttpRequest) -> HttpResponse:
+def organizations(request: ApiRequest) -> HttpResponse:
     # The installation has no creation date of its own; its first project's stands in.
     first = Project.objects.order_by("created_at").values_list("created_at", flat=True).first()
     return json_response([{**organization_json(), "dateCreated": iso(first or timezone.now())}])
 
 
 @api_view("GET")
-def projects(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
+def projects(request: ApiRequest, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
     rows = projects_for(request.api_user).order_by("name", "pk")
     return json_response([project_detail_json(p) for p in rows])
 
 
-def _parse_change(request: HttpRequest) -> status_change.StatusChange:
+def _parse_change(request: ApiRequest) -> status_change.StatusChange:
     try:
         body = orjson.loads(request.body or b"null")
     except orjson.JSONDecodeError:
@@ -75,7 +77,7 @@ def _parse_change(request: HttpRequest) -> status_change.StatusChange:
 
 
 @api_view("GET", "PUT")
-def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_issues(request: ApiRequest, org_slug: str, project_slug: str) -> HttpResponse:
     project = access.project_for(request.api_user, org_slug, project_slug)
     if request.method == "PUT":
         return _bulk_update(request, project)
@@ -100,7 +102,8 @@ def project_issues(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
     return _paged(request, _issue_rows(page.rows, project, series_name), page)
 
 
-def _issue_rows(issues: list[Issue], project: Project, series_name: str) -> list[dict]:
+def _issue_rows(issues: list[Any], project: Project, series_name: str) -> list[dict]:
+    """`issues` carry the `user_count` annotation (`stats.with_user_count`)."""
     series = {}
     if series_name in stats.SERIES:
         series = stats.series([i.pk for i in issues], series_name)
@@ -114,7 +117,7 @@ def _issue_rows(issues: list[Issue], project: Project, series_name: str) -> list
     return rows
 
 
-def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:
+def _bulk_update(request: ApiRequest, project: Project) -> HttpResponse:
     try:
         change = _parse_change(request)
         issues = bulk.select(project, request.GET)
@@ -126,7 +129,7 @@ def _bulk_update(request: HttpRequest, project: Project) -> HttpResponse:
     return json_response(status_change.change_json(change))
 
 
-def _issue_detail(request: HttpRequest, issue: Issue) -> HttpResponse:
+def _issue_detail(request: ApiRequest, issue: Issue) -> HttpResponse:
     user_count = stats.with_user_count(Issue.objects.filter(pk=issue.pk)).values_list(
         "user_count", flat=True
     )
@@ -141,7 +144,7 @@ def _issue_detail(request: HttpRequest, issue: Issue) -> HttpResponse:
 
 
 @api_view("GET", "PUT")
-def issue(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
+def issue(request: ApiRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
     found = access.issue_for(request.api_user, issue_id)
@@ -156,7 +159,7 @@ def issue(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> H
 
 
 @api_view("GET")
-def issue_events(request: HttpRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
+def issue_events(request: ApiRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
     found = access.issue_for(request.api_user, issue_id)
@@ -171,7 +174,7 @@ def issue_events(request: HttpRequest, issue_id: str, org_slug: str | None = Non
 
 @api_view("GET")
 def issue_latest_event(
-    request: HttpRequest, issue_id: str, org_slug: str | None = None
+    request: ApiRequest, issue_id: str, org_slug: str | None = None
 ) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
@@ -183,7 +186,7 @@ def issue_latest_event(
 
 
 @api_view("GET")
-def project_events(request: HttpRequest, org_slug: str, project_slug: str) -> HttpResponse:
+def project_events(request: ApiRequest, org_slug: str, project_slug: str) -> HttpResponse:
     """A project's events, newest first; retention bounds how many a project has."""
     project = access.project_for(request.api_user, org_slug, project_slug)
     qs = Event.objects.filter(project=project).select_related("issue")
@@ -197,7 +200,7 @@ def project_events(request: HttpRequest, org_slug: str, project_slug: str) -> Ht
 
 @api_view("GET")
 def project_event(
-    request: HttpRequest, org_slug: str, project_slug: str, event_id: str
+    request: ApiRequest, org_slug: str, project_slug: str, event_id: str
 ) -> HttpResponse:
     project = access.project_for(request.api_user, org_slug, project_slug)
     event = access.event_for(project, event_id)

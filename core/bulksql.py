@@ -125,7 +125,7 @@ def insert_objects(objs: Sequence[models.Model], returning: Sequence[str] = ()) 
     meta = objs[0]._meta
     fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
     rows = [tuple(_db_value(f, getattr(obj, f.attname)) for f in fields) for obj in objs]
-    return insert_rows(type(objs[0]), [f.column for f in fields], rows, returning)
+    return insert_rows(type(objs[0]), [_column(f) for f in fields], rows, returning)
 
 
 def _db_value(field: models.Field, value: Any) -> Any:
@@ -139,8 +139,13 @@ def _concrete(model: type[models.Model], name: str) -> models.Field:
     return field
 
 
+def _column(field: models.Field) -> str:
+    assert field.column, f"{field.name} has no column"
+    return field.column
+
+
 def column_of(model: type[models.Model], name: str) -> str:
-    return _concrete(model, name).column
+    return _column(_concrete(model, name))
 
 
 def fetch_models(
@@ -206,8 +211,8 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         return
     meta = model._meta
     assert meta.pk is not None
-    pk = meta.pk.column
-    columns = [pk] + [_concrete(model, f).column for f in fields]
+    pk = _column(meta.pk)
+    columns = [pk] + [column_of(model, f) for f in fields]
     is_json = [False] + [isinstance(meta.get_field(f), models.JSONField) for f in fields]
     arrays: list[list[Any]] = [[obj.pk for obj in objs]]
     for name, as_json in zip(fields, is_json[1:], strict=True):

@@ -87,7 +87,7 @@ def when(value: Any) -> datetime | None:
 
 @lru_cache(maxsize=256)
 def _lexer(filename: str, platform: str) -> Lexer:
-    opts = {"stripnl": False, "ensurenl": False}
+    opts: dict[str, Any] = {"stripnl": False, "ensurenl": False}
     try:
         return get_lexer_for_filename(filename, **opts)
     except (ClassNotFound, ValueError):

@@ -75,7 +75,7 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
     limit = settings.INGEST_MAX_EVENT_BYTES if is_store else settings.INGEST_MAX_ENVELOPE_BYTES
     chunks = decoded_chunks(
         raw_chunks(
-            request.environ["wsgi.input"],
+            request.META["wsgi.input"],  # WSGIRequest.META is the WSGI environ
             _content_length(request),
             settings.INGEST_MAX_COMPRESSED_BYTES,
         ),
@@ -100,6 +100,7 @@ def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
                 for k, n in client_report_counts(item.payload or b"").items():
                     reports[k] = reports.get(k, 0) + n
             # Other item types (transactions, sessions, attachments, ...) are dropped.
+    assert info is not None  # both branches admitted the key
     rate_limit = info.rate_limit_per_minute or settings.INGEST_EVENTS_PER_MINUTE
     # The same id as the response header and log lines; the worker logs with it too.
     request_id = bind_request_id(request)

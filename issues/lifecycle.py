@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from packaging.version import InvalidVersion, Version
@@ -10,9 +10,7 @@ from packaging.version import InvalidVersion, Version
 from issues.models import HistoryKind, Issue, IssueHistory, IssueStatus
 
 
-def _record(
-    issue: Issue, kind: str, user: AbstractBaseUser | None, actor: str, **data: object
-) -> None:
+def _record(issue: Issue, kind: str, user: User | None, actor: str, **data: object) -> None:
     IssueHistory.objects.create(
         issue=issue,
         kind=kind,
@@ -44,22 +42,20 @@ def _set_status(
 
 
 @transaction.atomic
-def resolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "") -> None:
+def resolve(issue: Issue, user: User | None = None, actor: str = "") -> None:
     _set_status(issue, IssueStatus.RESOLVED)
     _record(issue, HistoryKind.RESOLVED, user, actor)
 
 
 @transaction.atomic
-def resolve_in_next_release(
-    issue: Issue, user: AbstractBaseUser | None = None, actor: str = ""
-) -> None:
+def resolve_in_next_release(issue: Issue, user: User | None = None, actor: str = "") -> None:
     """Resolved until an event arrives from a release newer than the current latest one."""
     _set_status(issue, IssueStatus.RESOLVED_NEXT_RELEASE, release=issue.last_release)
     _record(issue, HistoryKind.RESOLVED_NEXT_RELEASE, user, actor, release=issue.last_release)
 
 
 @transaction.atomic
-def unresolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "") -> None:
+def unresolve(issue: Issue, user: User | None = None, actor: str = "") -> None:
     _set_status(issue, IssueStatus.UNRESOLVED)
     _record(issue, HistoryKind.UNRESOLVED, user, actor)
 
@@ -67,7 +63,7 @@ def unresolve(issue: Issue, user: AbstractBaseUser | None = None, actor: str = "
 @transaction.atomic
 def ignore(
     issue: Issue,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     actor: str = "",
     duration: timedelta | None = None,
     more_events: int | None = None,

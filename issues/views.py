@@ -1,5 +1,6 @@
 """Issue pages: lists, the issue page, status actions and the raw event download."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -78,11 +79,12 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     ids = [i for i in request.POST.getlist("issue") if i.isdigit()]
     if action not in ("resolve", "ignore", "unresolve"):
         return HttpResponse("Unknown action.", status=400)
-    transition = {
+    transitions: dict[str, Callable[..., object]] = {
         "resolve": lifecycle.resolve,
         "ignore": lifecycle.ignore,
         "unresolve": lifecycle.unresolve,
-    }[action]
+    }
+    transition = transitions[action]
     issues = list(Issue.objects.filter(project=project, pk__in=ids[:500]))
     for issue in issues:
         transition(issue, user=request.user)
