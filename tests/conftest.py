@@ -4,6 +4,12 @@ from django.contrib.auth import get_user_model
 from projects.models import Project, Role
 from projects.services import add_member, create_project
 from tests.live import Gunicorn
+from tests.payloads import corpus_summary
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say once, even with -q, whether the shared corpus ran besides the repo's fixtures."""
+    terminalreporter.write_line(corpus_summary())
 
 
 @pytest.fixture(scope="session", autouse=True)
