@@ -1,25 +1,15 @@
-"""Plain factory functions for digest tests: intake rows from real or built payloads."""
+"""Plain factory functions for digest tests: intake rows from real or built payloads
+(real ones come from tests/payloads.py)."""
 
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from bugtrack.corpus import find_corpus
 from ingest.models import IntakeEvent
 from projects.models import Project
 
-CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
 SITE_PACKAGES = "/venv/lib/python3.11/site-packages/"
-
-
-def corpus_files() -> list[Path]:
-    return sorted(CORPUS.rglob("*.json"))
-
-
-def corpus_event(name: str) -> dict[str, Any]:
-    return json.loads((CORPUS / name).read_text())
 
 
 def intake(

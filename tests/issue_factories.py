@@ -4,24 +4,18 @@ The one `make_issue` and `make_event` of the suite; the API, UI and alert tests 
 """
 
 import copy
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from bugtrack.corpus import find_corpus
 from events.models import Event
 from events.payload import encode
 from issues.models import Issue, IssueBucket, IssueHistory, IssueTagValue
 from projects.models import Project
-
-CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
-
 
 # A canonical event shaped from sentry/python-http-error.json in the shared corpus (Sentry's
 # test data, Apache 2.0), with the user, request, tags, contexts, breadcrumbs and SDK that the
@@ -204,10 +198,6 @@ def make_history(issue: Issue, kind: str, actor: str = "digest") -> IssueHistory
     )
 
 
-def corpus_files() -> list[Path]:
-    return sorted(CORPUS.rglob("*.json"))
-
-
 def shape(raw: Any) -> dict:
     """Light shaping of a raw SDK payload towards the canonical form (the digest does more)."""
     data = dict(raw) if isinstance(raw, dict) else {"extra": {"raw": raw}}
@@ -219,10 +209,6 @@ def shape(raw: Any) -> dict:
     event_id = str(data.get("event_id") or "").replace("-", "").lower()
     data["event_id"] = event_id if len(event_id) == 32 else uuid.uuid4().hex
     return data
-
-
-def load_corpus(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def epoch(moment: datetime) -> float:

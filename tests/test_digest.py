@@ -6,14 +6,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
+from digest import grouping
 from digest.batch import digest_batch
+from digest.normalize import normalize, parse
 from events import payload
 from events.models import Event
 from ingest.models import IntakeEvent
 from issues import lifecycle
 from issues.models import HistoryKind, Issue, IssueBucket, IssueStatus, IssueTagValue
 from projects.models import Project
-from tests.digest_factories import corpus_event, corpus_files, intake, python_error
+from tests.digest_factories import intake, python_error
+from tests.payloads import accepted_payloads, fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -198,16 +201,55 @@ def test_short_ids_count_up_per_project(project):
     assert project.next_short_id == 4
 
 
-def test_every_corpus_file_digests_into_an_issue(project):
-    files = corpus_files()
-    for path in files:
-        intake(project, path.read_bytes(), event_id=f"{files.index(path):032x}")
+def test_every_accepted_payload_digests_into_its_own_grouping(project):
+    """Every payload ingest queues (fixtures, and the shared corpus when present) becomes an
+    event of an issue, one issue per grouping hash."""
+    payloads = accepted_payloads()
+    hashes = set()
+    for n, p in enumerate(payloads):
+        body = p.queued()
+        intake(project, body, event_id=f"{n:032x}")
+        data = normalize(parse(body), "0" * 32, timezone.now())
+        hashes.add(grouping.compute(data).hash)
     while digest_batch(50):
         pass
-    assert Event.objects.count() == len(files)
-    assert not Event.objects.exclude(processing_error="").exists()
-    assert Issue.objects.count() >= 100
+    assert Event.objects.count() == len(payloads)
+    assert list(Event.objects.exclude(processing_error="").values_list("event_id", flat=True)) == []
+    assert Issue.objects.count() == len(hashes)
     assert all(i.title for i in Issue.objects.all())
+
+
+TITLES = [
+    ("python/chained-cause.json", "PaymentError: gateway reply for order 81723 is not JSON",
+     "shop.payments in charge"),
+    ("java/chained-exceptions.json",
+     "OrderPlacementException: Order 418822 could not be placed for customer 9912",
+     "com.acme.orders.OrderService$1 in onFailure"),
+    ("node/chained-cause.json", "InventoryError: stock file of warehouse 7 is corrupt",
+     "node_app in loadWarehouse"),
+    ("edge/threads-crashed-no-exception.json", "Deadlock detected between 2 threads",
+     "com.acme.cache.Segment in lock"),  # the crashed thread's stack
+    ("android/ndk-native.json", "SIGSEGV: Segfault",
+     "shop::Thumbnail::decode(unsigned char const*, unsigned long)"),  # no file: function
+    ("edge/exception-type-only.json", "KeyboardInterrupt", "worker.main in serve_forever"),
+    ("edge/exception-value-only.json", "Script error.", ""),
+    ("edge/message-string-with-exception.json",
+     '*template.ExecError: template: welcome:3:14: executing "welcome" at <.User.Name>: nil '
+     "pointer evaluating *model.User.Name", ""),  # the first line of the value
+    ("edge/fingerprint-not-a-list.json", "fingerprint must be a list; this one is ignored",
+     ""),  # the first line of the message
+    ("edge/exception-values-null.json", "Queue consumer stopped after 3 retries",
+     "queue:orders"),  # the transaction
+    ("edge/weird-types.json", "<unlabeled event>", "1.5"),  # the SDK's culprit
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "title", "culprit"), TITLES, ids=[t[0] for t in TITLES])
+def test_issue_title_and_culprit(project, name, title, culprit):
+    intake(project, fixture(name))
+    digest_batch()
+    issue = Issue.objects.get()
+    assert (issue.title, issue.culprit) == (title, culprit)
 
 
 def test_query_count_per_batch_does_not_grow_with_batch_size(project):
@@ -242,9 +284,26 @@ def test_a_poisoned_event_does_not_stall_the_queue(project, monkeypatch):
 
 
 def test_title_for_a_message_event(project):
-    intake(project, corpus_event("bugsink/top-level-message-as-str-no-exception.json"))
+    intake(project, fixture("edge/message-string.json"))
     digest_batch()
-    assert Issue.objects.get().title == "I am the GO SDK and I'm sorry I put a string here"
+    assert Issue.objects.get().title == "Bounce rate for campaign 2211 reached 7.5% (threshold 5%)"
+
+
+def test_derived_tags_come_from_the_event_and_its_contexts(project):
+    intake(project, fixture("android/kotlin-crash.json"))
+    intake(project, fixture("dotnet/aspnetcore-divide-by-zero.json"))
+    digest_batch()
+    tags = set(IssueTagValue.objects.values_list("key", "value"))
+    assert {
+        ("os", "Android 14"),
+        ("user", "a7f1c2"),
+        ("release", "com.acme.shop@4.2.0+4200"),
+        ("screen", "CartFragment"),
+        ("level", "fatal"),
+        ("server_name", "billing-vm-02"),
+        ("os", "Linux"),  # a context without a version
+        ("user", "billing-admin"),
+    } <= tags
 
 
 def test_events_queued_before_the_issue_was_resolved_do_not_reopen_it(project):
