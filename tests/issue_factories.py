@@ -149,6 +149,11 @@ def _claim_short_id(project: Project, wanted: int | None) -> int:
     return project.next_short_id - 1
 
 
+def _text(value: Any) -> str:
+    """A column as the digest fills it from a raw payload's field: text or nothing."""
+    return value if isinstance(value, str) else ""
+
+
 def make_event(
     issue: Issue,
     payload: dict[str, Any] | None = None,
@@ -165,10 +170,10 @@ def make_event(
     received_at = received_at or timezone.now()
     defaults: dict[str, Any] = {
         "timestamp": received_at - timedelta(seconds=1),
-        "level": data.get("level") or "error",
-        "release": data.get("release") or "",
-        "environment": data.get("environment") or "",
-        "platform": data.get("platform") or "",
+        "level": _text(data.get("level")) or "error",
+        "release": _text(data.get("release")),
+        "environment": _text(data.get("environment")),
+        "platform": _text(data.get("platform")),
     }
     return Event.objects.create(
         project_id=issue.project_id,

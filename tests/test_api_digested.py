@@ -1,4 +1,5 @@
-"""The API over what the real digest stores: every corpus file, digested, reads back."""
+"""The API over what the real digest stores: every payload (fixtures, and the shared corpus
+when present), digested, reads back."""
 
 import pytest
 
@@ -6,7 +7,8 @@ from digest.batch import digest_batch
 from events.models import Event
 from issues.models import Issue
 from tests.api_factories import auth, token_for
-from tests.digest_factories import corpus_event, corpus_files, intake, python_error
+from tests.digest_factories import intake, python_error
+from tests.payloads import accepted_payloads
 
 pytestmark = pytest.mark.django_db
 
@@ -16,19 +18,14 @@ def digest_everything() -> None:
         pass
 
 
-@pytest.mark.skipif(not corpus_files(), reason="shared corpus not present")
-def test_every_digested_corpus_event_reads_back_through_the_api(client, project, owner):
-    for path in corpus_files():
-        try:
-            event = corpus_event(str(path.relative_to(path.parents[1])))
-        except ValueError:
-            continue  # KNOWN-BROKEN: not JSON at all; ingest refuses it
-        if isinstance(event, dict):
-            intake(project, event)
+def test_every_digested_payload_reads_back_through_the_api(client, project, owner):
+    payloads = accepted_payloads()
+    for p in payloads:
+        intake(project, p.queued())
     digest_everything()
     token = token_for(owner)
     events = Event.objects.filter(project=project).select_related("issue")
-    assert events.count() > 100
+    assert events.count() == len(payloads)
     for event in events:
         url = f"/api/0/projects/bugtrack/backend/events/{event.event_id}/"
         response = client.get(url, headers=auth(token))

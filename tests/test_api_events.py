@@ -4,22 +4,20 @@ import copy
 import json
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
+import orjson
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.serializers import event_json
-from bugtrack.corpus import find_corpus
 from projects.services import create_project
 from tests.api_factories import auth, token_for
 from tests.issue_factories import PYTHON_EVENT, make_event, make_issue
+from tests.payloads import all_payloads, fixture
 
 pytestmark = pytest.mark.django_db
-
-CORPUS = find_corpus() or Path("/nonexistent/shared/corpus")
 
 
 def get(client, user, url, **params):
@@ -173,25 +171,74 @@ def test_an_unreadable_payload_still_answers_with_an_error_entry(client, project
     assert [e["type"] for e in data["errors"]] == ["processing_error", "unreadable_payload"]
 
 
-def corpus_files() -> list[Path]:
-    return sorted(CORPUS.glob("*/*.json")) if CORPUS.is_dir() else []
-
-
-@pytest.mark.skipif(not corpus_files(), reason="shared corpus not present")
-def test_every_corpus_payload_serializes_even_unnormalized(project):
+def test_every_payload_serializes_even_unnormalized(project):
     """Raw SDK payloads are odder than normalized ones: the serializer must take them all."""
     issue = make_issue(project)
-    for path in corpus_files():
-        try:
-            payload = json.loads(path.read_bytes())
-        except ValueError:
-            continue  # listed in KNOWN-BROKEN; ingest rejects those
-        if not isinstance(payload, dict):
-            continue
+    count = 0
+    for p in all_payloads():
+        body = p.queued()
+        if body is None:
+            continue  # ingest refuses it, so it is never stored
+        payload = orjson.loads(body)
         event = make_event(issue, payload=payload)
         data = event_json(event, issue)
         json.dumps(data)
-        assert data["title"], path
+        assert data["title"], p
+        count += 1
+    assert count >= 80
+
+
+@pytest.mark.parametrize(
+    ("name", "types"),
+    [
+        ("python/wsgi-request.json", ["exception", "request"]),
+        ("python/chained-cause.json", ["exception", "breadcrumbs"]),
+        ("python/log-message-params.json", ["message", "breadcrumbs"]),
+        ("python/message-with-stacktrace.json", ["message", "threads", "breadcrumbs"]),
+        ("cocoa/swift-bad-access.json", ["exception", "threads", "breadcrumbs"]),
+        ("edge/top-level-stacktrace.json", ["message", "stacktrace", "request"]),
+        ("edge/logentry-string.json", ["message", "exception"]),
+        ("edge/empty-object.json", []),
+    ],
+)
+def test_each_payload_becomes_the_entries_it_carries(project, name, types):
+    event = make_event(make_issue(project), payload=fixture(name))
+    data = event_json(event, event.issue)
+    assert [e["type"] for e in data["entries"]] == types
+
+
+def test_sdk_shapes_become_sentrys_entry_shapes(project):
+    issue = make_issue(project)
+
+    def entries(name: str) -> dict:
+        data = event_json(make_event(issue, payload=fixture(name)), issue)
+        return {e["type"]: e["data"] for e in data["entries"]}
+
+    request = entries("edge/headers-as-list.json")["request"]
+    assert ["X-Forwarded-For", "198.51.100.4, 10.0.0.2"] in request["headers"]
+    assert request["cookies"] == [["csrftoken", "x9Ac"], ["sessionid", "[Filtered]"]]
+    assert request["query"] == [["format", "csv"], ["since", "2026-11-01"]]
+    dotnet = entries("dotnet/aspnetcore-divide-by-zero.json")
+    assert ["Accept", "application/json, text/plain"] in dotnet["request"]["headers"]
+    assert dotnet["request"]["query"] == [["parts", "0"]]  # "?parts=0"
+    assert [".AspNetCore.Session", "CfDJ8"] in dotnet["request"]["cookies"]
+    go = entries("go/wrapped-error.json")  # the exception as a bare list
+    assert [v["type"] for v in go["exception"]["values"]] == ["*net.OpError", "*fmt.wrapError"]
+    native = entries("native/minidump-access-violation.json")["exception"]["values"][0]
+    assert native["stacktrace"]["frames"][2]["instructionAddr"] == "0x7ff6a10214c2"
+    assert native["stacktrace"]["registers"]["rip"] == "0x00007ffb1f2a3e7f"
+    assert native["threadId"] == "7412"
+    crumbs = entries("edge/breadcrumbs-list.json")["breadcrumbs"]["values"]
+    assert [c["timestamp"] for c in crumbs[:3]] == [
+        "2026-11-25T10:14:30.250000Z",
+        "2026-11-20T10:21:10Z",
+        "2026-11-20T10:21:11",
+    ]
+    assert crumbs[3]["data"] is None and crumbs[4]["timestamp"] is None
+    frames = entries("edge/frames-missing-info.json")["exception"]["values"][0]
+    assert frames["stacktrace"]["frames"][2]["lineNo"] == 12  # "12" from a lenient SDK
+    logentry = entries("edge/logentry-params-dict.json")["message"]
+    assert logentry["params"] == {"contact": "c-551", "account": "acme"}
 
 
 # --- an issue's events ----------------------------------------------------------------------
