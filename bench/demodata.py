@@ -1,18 +1,18 @@
 """Realistic demo data, fast: issues with events, tag counts, hourly buckets and history.
 
-Issues are made from the real SDK payloads in the corpus, each with its own exception type,
-function and message; event counts per issue follow a Zipf curve (a few issues hold most
-events, most hold a handful), over `days` with releases advancing in time. Rows are written
-in bulk: PostgreSQL COPY (psycopg 3) where available, `bulk_create` in chunks elsewhere.
-Everything the digest keeps per issue (counters, tags, buckets, history) agrees with the
-events written, so the UI shows consistent figures.
+Issues are made from real SDK payloads (the repo's fixtures and the shared corpus), each with
+its own exception type, function and message; event counts per issue follow a Zipf curve (a
+few issues hold most events, most hold a handful), over `days` with releases advancing in
+time. Rows are written in bulk: PostgreSQL COPY (psycopg 3) where available, `bulk_create`
+in chunks elsewhere. Everything the digest keeps per issue (counters, tags, buckets, history)
+agrees with the events written, so the UI shows consistent figures.
 """
 
 import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,7 @@ class BulkWriter:
 
 class DemoData:
     def __init__(self, project: Project, issues: int, events: int, days: int, seed: int,
-                 corpus: Path, log: Callable[[str], None] = print) -> None:  # fmt: skip
+                 corpora: Sequence[Path], log: Callable[[str], None] = print) -> None:  # fmt: skip
         if events < issues:
             raise ValueError("need at least one event per issue")
         self.project, self.issues, self.events = project, issues, events
@@ -127,7 +127,7 @@ class DemoData:
         self.start = self.now - days * 86400
         self.log = log
         self.normalize = normalizer()
-        self.templates = [self.normalize(t) for t in templates_from_corpus(corpus)]
+        self.templates = [self.normalize(t) for c in corpora for t in templates_from_corpus(c)]
         self.releases = [f"{project.slug}@1.{n}.0" for n in range(RELEASES)]
         self.tag_rows: list[tuple] = []
         self.bucket_rows: list[tuple] = []

@@ -1,4 +1,5 @@
-"""Corpus payloads made into canonical events for demo data (see bench/demodata.py).
+"""Real SDK payloads (a corpus directory) made into canonical events for demo data (see
+bench/demodata.py).
 
 The digest's own parsing, normalizer, grouping and summary are used, so demo events look
 exactly like digested ones.
@@ -18,7 +19,8 @@ Event = dict[str, Any]
 def templates_from_corpus(corpus: Path) -> Iterator[Event]:
     """Every corpus payload that is valid JSON, a JSON object, and not known-broken."""
     broken_list = corpus / "KNOWN-BROKEN"
-    broken = set(broken_list.read_text().split()) if broken_list.exists() else set()
+    lines = broken_list.read_text().splitlines() if broken_list.exists() else []
+    broken = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
     found = False
     for path in sorted(corpus.glob("*/*.json")):
         if str(path.relative_to(corpus)) in broken:

@@ -21,11 +21,9 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from bench.demodata import DemoData  # noqa: E402
-from bugtrack.corpus import find_corpus  # noqa: E402
+from bugtrack.corpus import payload_dirs  # noqa: E402
 from projects.models import Project, Role  # noqa: E402
 from projects.services import add_member, create_project  # noqa: E402
-
-DEFAULT_CORPUS = find_corpus() or Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def fill(
@@ -34,15 +32,19 @@ def fill(
     events: int,
     days: int = 30,
     seed: int = 1,
-    corpus: Path = DEFAULT_CORPUS,
+    corpus: list[Path] | None = None,
     members: tuple[str, ...] = (),
     log: Callable[[str], object] = print,
 ) -> dict[str, int]:
-    """Demo issues and events in `project` (created if new); returns the row counts written."""
+    """Demo issues and events in `project` (created if new); returns the row counts written.
+    Templates come from `corpus` (payload directories), by default the repo's fixtures plus
+    the shared corpus when it is there."""
     if issues < 1 or events < issues or days < 1:
         raise SystemExit("need --issues >= 1, --events >= --issues and --days >= 1")
-    if not corpus.is_dir():
-        raise SystemExit(f"corpus directory {corpus} does not exist (use --corpus)")
+    corpora = corpus or payload_dirs()
+    for directory in corpora:
+        if not directory.is_dir():
+            raise SystemExit(f"payload directory {directory} does not exist (use --corpus)")
     target = Project.objects.filter(name=project).first() or create_project(project)
     User = get_user_model()
     for username in members:
@@ -50,7 +52,7 @@ def fill(
         if user is None:
             raise SystemExit(f"No user named {username!r}")
         add_member(target, user, Role.MEMBER)
-    counts = DemoData(target, issues, events, days, seed, corpus, log=log).run()
+    counts = DemoData(target, issues, events, days, seed, corpora, log=log).run()
     log(
         f"Project {target.name} ({target.slug}): "
         + ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -65,7 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--project", default="Demo", help="project name (created if new)")
     parser.add_argument("--days", type=int, default=30, help="spread events over N days")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus", type=Path, action="append", metavar="DIR",
+        help="payload directory (<source>/<name>.json, repeatable); default: the repo's "
+        "tests/fixtures/events, plus ../shared/corpus when it is there",
+    )  # fmt: skip
     parser.add_argument(
         "--member", action="append", default=[], metavar="USERNAME",
         help="add this existing user as a member of the project (repeatable)",

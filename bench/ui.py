@@ -22,8 +22,11 @@ def _setup_django(database_url: str) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access-log line per timed request
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bugtrack.settings")
     import django
+    from django.core.management import call_command
 
     django.setup()
+    # DEBUG off serves static files through the manifest, which collectstatic writes.
+    call_command("collectstatic", "--noinput", verbosity=0)
 
 
 def _percentile(samples: list[float], p: float) -> float:

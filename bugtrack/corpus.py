@@ -1,9 +1,11 @@
-"""Where the shared corpus of real SDK payloads lives (tests, benchmarks and demo data)."""
+"""Where real SDK payloads live: the repo's own fixtures, and the shared corpus beside the repo
+when there is one (tests, benchmarks and demo data)."""
 
 import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "events"  # same layout as the corpus
 
 
 def find_corpus() -> Path | None:
@@ -16,3 +18,9 @@ def find_corpus() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def payload_dirs() -> list[Path]:
+    """The repo's fixtures, plus the shared corpus when it is found."""
+    corpus = find_corpus()
+    return [FIXTURES, *([corpus] if corpus else [])]

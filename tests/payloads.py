@@ -12,9 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bugtrack.corpus import find_corpus
+from bugtrack.corpus import FIXTURES, find_corpus
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "events"
 CORPUS = find_corpus()
 
 

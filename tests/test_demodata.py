@@ -1,12 +1,16 @@
 """Demo data (bench/make_demodata.py): consistent issues, events, tags, buckets and history."""
 
+import orjson
 import pytest
 from django.db.models import Sum
 
+from bench.demoshape import templates_from_corpus
+from bugtrack.corpus import FIXTURES, payload_dirs
 from events.models import Event
 from events.payload import decode
 from issues.models import HistoryKind, Issue, IssueBucket, IssueHistory, IssueTagValue
 from projects.models import Project
+from tests.payloads import CORPUS, payloads_under
 
 
 @pytest.fixture
@@ -60,15 +64,33 @@ def test_short_ids_continue_after_the_demo_issues(demo):
     )
 
 
-def test_corpus_templates_carry_no_nul_characters_postgresql_would_refuse():
-    from bench.demoshape import templates_from_corpus
-    from bugtrack.corpus import find_corpus
+def test_demo_data_is_made_from_the_repos_fixtures_alone(db):
+    """A fresh clone has no shared corpus: the fixtures are the templates."""
+    from bench.make_demodata import fill
 
-    corpus = find_corpus()
-    if corpus is None:
-        pytest.skip("no shared/corpus beside the repo")
-    import orjson
+    fill("Fresh", issues=30, events=90, seed=5, corpus=[FIXTURES], log=lambda line: None)
+    project = Project.objects.get(name="Fresh")
+    assert Issue.objects.filter(project=project).count() == 30
+    platforms = set(Issue.objects.filter(project=project).values_list("platform", flat=True))
+    assert len(platforms) > 3
 
-    dumped = [orjson.dumps(t) for t in templates_from_corpus(corpus)]
-    assert len(dumped) > 100
+
+def test_the_default_templates_are_the_fixtures_and_the_corpus_when_present():
+    dirs = payload_dirs()
+    assert dirs[0] == FIXTURES
+    assert dirs[1:] == ([CORPUS] if CORPUS else [])
+
+
+def test_a_missing_template_directory_is_a_clear_error(db):
+    from bench.make_demodata import fill
+
+    with pytest.raises(SystemExit, match="does not exist"):
+        fill("Nope", issues=1, events=1, corpus=[FIXTURES / "nope"], log=lambda line: None)
+
+
+@pytest.mark.parametrize("root", payload_dirs(), ids=lambda p: p.name)
+def test_templates_carry_no_nul_characters_postgresql_would_refuse(root):
+    broken = {p.name for p in payloads_under(root) if p.broken}
+    dumped = [orjson.dumps(t) for t in templates_from_corpus(root)]
+    assert len(dumped) >= len(payloads_under(root)) - len(broken) - 5  # a few are no objects
     assert not [d for d in dumped if b"\\u0000" in d]
