@@ -23,4 +23,4 @@ def find_corpus() -> Path | None:
 def payload_dirs() -> list[Path]:
     """The repo's fixtures, plus the shared corpus when it is found."""
     corpus = find_corpus()
-    return [FIXTURES, *([corpus] if corpus else [])]
+    return [FIXTURES, *([corpus] if corpus and corpus.is_dir() else [])]

@@ -14,7 +14,7 @@ from typing import Any
 
 from bugtrack.corpus import FIXTURES, find_corpus
 
-CORPUS = find_corpus()
+CORPUS = found if (found := find_corpus()) and found.is_dir() else None
 
 
 @dataclass(frozen=True)

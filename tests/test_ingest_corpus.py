@@ -8,7 +8,7 @@ from ingest.models import IntakeEvent
 from projects.services import create_project
 from tests.conftest import sentry_auth_header
 from tests.ingest_factories import envelope
-from tests.payloads import CORPUS, Payload, all_payloads, corpus_payloads, fixture_payloads
+from tests.payloads import Payload, all_payloads, fixture_payloads
 
 PAYLOADS = all_payloads()
 
@@ -19,12 +19,6 @@ def test_the_fixtures_are_found_and_list_their_deliberately_broken_files():
     assert len(fixture_payloads()) > 60
     broken = [p.name for p in fixture_payloads() if p.broken]
     assert "broken/not-json.json" in broken and "broken/lone-surrogate.json" in broken
-
-
-@pytest.mark.skipif(CORPUS is None, reason="shared corpus not present")
-def test_the_shared_corpus_is_found_beside_the_repo_and_is_not_empty():
-    assert len(corpus_payloads()) > 100
-    assert any(p.broken for p in corpus_payloads()), "KNOWN-BROKEN lists its invalid payloads"
 
 
 @pytest.fixture
