@@ -15,7 +15,7 @@ from api.serializers import event_json
 from projects.services import create_project
 from tests.api_factories import auth, token_for
 from tests.issue_factories import PYTHON_EVENT, make_event, make_issue
-from tests.payloads import all_payloads, fixture
+from tests.payloads import all_payloads, fixture, fixture_payloads
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_every_payload_serializes_even_unnormalized(project):
         json.dumps(data)
         assert data["title"], p
         count += 1
-    assert count >= 80
+    assert count >= len(fixture_payloads()) - 4  # ingest refuses 4 of the KNOWN-BROKEN
 
 
 @pytest.mark.parametrize(
