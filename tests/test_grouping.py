@@ -293,6 +293,10 @@ def test_a_stack_without_usable_frames_leaves_the_message_to_group_by():
     assert [(c["kind"], c["value"]) for c in comps] == [
         ("message", "Uncaught TypeError: cart.items is undefined")
     ]
+    unsymbolicated = components("edge/stack-without-symbols.json")  # addresses only
+    assert [(c["kind"], c["value"]) for c in unsymbolicated] == [
+        ("message", "watchdog: render thread stalled for <duration>")
+    ]
 
 
 def test_log_messages_group_by_template():

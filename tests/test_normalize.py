@@ -205,6 +205,13 @@ def test_named_params_format_and_mismatched_params_keep_the_template():
     )
 
 
+def test_a_template_without_params_is_its_own_formatted_text():
+    assert fix("edge/logentry-message-only.json")["logentry"] == {
+        "message": "job cleanup-sessions skipped: previous run still active",
+        "formatted": "job cleanup-sessions skipped: previous run still active",
+    }
+
+
 def test_a_formatted_only_logentry_wins_over_the_message_and_empty_ones_are_skipped():
     event = fix("edge/logentry-formatted-only.json")
     assert event["logentry"] == {
