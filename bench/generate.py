@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from bugtrack.corpus import find_corpus
+from bench.corpus import find_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = find_corpus() or ROOT.parent.parent / "shared" / "corpus"
@@ -76,6 +76,8 @@ def load_template(size: str, workdir: Path) -> tuple[dict[str, Any], str]:
         return capture_sdk_event(workdir), "sentry-sdk capture (bench/capture.py)"
     if size == "large":
         path = corpus_dir() / LARGE_TEMPLATE
+        if not path.is_file():
+            raise SystemExit(f"--size large needs {LARGE_TEMPLATE} of the shared corpus: {path}")
         return json.loads(path.read_text()), f"corpus {LARGE_TEMPLATE}"
     raise ValueError(f"unknown event size {size!r}")
 

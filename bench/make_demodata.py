@@ -20,8 +20,8 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
+from bench.corpus import payload_dirs  # noqa: E402
 from bench.demodata import DemoData  # noqa: E402
-from bugtrack.corpus import payload_dirs  # noqa: E402
 from projects.models import Project, Role  # noqa: E402
 from projects.services import add_member, create_project  # noqa: E402
 

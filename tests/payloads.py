@@ -1,7 +1,7 @@
 """The event payloads that tests run over: the repo's own, and the shared corpus when present.
 
 `tests/fixtures/events/` (see its README) is always there. The shared corpus of real SDK
-payloads (`bugtrack.corpus.find_corpus()`: `shared/corpus` beside the repo or a parent, or
+payloads (`bench.corpus.find_corpus()`: `shared/corpus` beside the repo or a parent, or
 `BUGTRACK_CORPUS`) is used as well when it is found. Both have the same layout:
 `<source>/<name>.json` plus a `KNOWN-BROKEN` list of the deliberately invalid files.
 """
@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bugtrack.corpus import FIXTURES, find_corpus
+from bench.corpus import FIXTURES, find_corpus
 
 CORPUS = found if (found := find_corpus()) and found.is_dir() else None
 

@@ -4,8 +4,8 @@ import orjson
 import pytest
 from django.db.models import Sum
 
+from bench.corpus import FIXTURES, payload_dirs
 from bench.demoshape import templates_from_corpus
-from bugtrack.corpus import FIXTURES, payload_dirs
 from events.models import Event
 from events.payload import decode
 from issues.models import HistoryKind, Issue, IssueBucket, IssueHistory, IssueTagValue
