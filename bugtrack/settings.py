@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "accounts",
     "ingest",
     "events",
+    "artifacts",
     "issues",
     "alerts",
     "digest",
@@ -229,6 +230,18 @@ RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)
 
 # Alerts.
 ALERTS_MAX_PER_PROJECT_PER_HOUR = _positive_int("ALERTS_MAX_PER_PROJECT_PER_HOUR", 30)
+
+# Artifacts: source-map bundles uploaded by sentry-cli (docs/sourcemaps.md). Bytes unless named.
+ARTIFACT_MAX_CHUNK_BYTES = _positive_int("ARTIFACT_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+ARTIFACT_MAX_BUNDLE_BYTES = _positive_int("ARTIFACT_MAX_BUNDLE_BYTES", 64 * 1024 * 1024)
+ARTIFACT_MAX_UNZIPPED_BYTES = _positive_int("ARTIFACT_MAX_UNZIPPED_BYTES", 256 * 1024 * 1024)
+ARTIFACT_MAX_FILE_BYTES = _positive_int("ARTIFACT_MAX_FILE_BYTES", 32 * 1024 * 1024)
+ARTIFACT_MAX_FILES = _positive_int("ARTIFACT_MAX_FILES", 5_000)
+ARTIFACT_MAX_MAPPINGS = _positive_int("ARTIFACT_MAX_MAPPINGS", 5_000_000)
+ARTIFACT_MAX_BUNDLES_PER_PROJECT = _positive_int("ARTIFACT_MAX_BUNDLES_PER_PROJECT", 200)
+ARTIFACT_MAX_BYTES_PER_PROJECT = _positive_int("ARTIFACT_MAX_BYTES_PER_PROJECT", 1024**3)
+# Parsed source maps kept per worker process (LRU by the maps' size).
+ARTIFACT_CACHE_BYTES = _positive_int("ARTIFACT_CACHE_BYTES", 256 * 1024 * 1024)
 
 # Digest.
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import metrics
 from core.bulksql import fetch_models, insert_new
 from core.logging import request_context
-from digest import grouping, normalize, rollup
+from digest import grouping, normalize, rollup, symbolicate
 from digest.matching import issues_for
 from digest.prepared import Prepared
 from events import payload
@@ -95,7 +95,8 @@ def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
     """Digest claimed rows inside the caller's transaction."""
     now = timezone.now()
     projects = _projects({r.project_id for r in rows})
-    prepared = _dedupe([_prepare(r, force_fallback) for r in rows if r.project_id in projects])
+    kept = [r for r in rows if r.project_id in projects]
+    prepared = _dedupe(_prepare_all(kept, force_fallback))
     if not prepared:
         return
     _record_releases(prepared)
@@ -144,12 +145,29 @@ def _projects(ids: set[int]) -> dict[int, Project]:
     return {p.pk: p for p in fetch_models(Project, _PROJECT_FIELDS, sql, params)}
 
 
-def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
-    received = row.received_at
+def _prepare_all(rows: list[Claimed], force_fallback: bool) -> list[Prepared]:
+    """Normalize every row, symbolicate the batch's JavaScript frames together (one lookup
+    per batch), then group; a row that fails any step is kept as unprocessable."""
+    normalized = [_normalize(row, force_fallback) for row in rows]
+    symbolicate.apply([(row.project_id, data) for row, data in zip(rows, normalized, strict=True)
+                       if not isinstance(data, Exception)])  # fmt: skip
+    return [_group(row, data) for row, data in zip(rows, normalized, strict=True)]
+
+
+def _normalize(row: Claimed, force_fallback: bool) -> dict[str, Any] | Exception:
     try:
         if force_fallback:
             raise normalize.NormalizationError("event could not be digested")
-        data = normalize.normalize(normalize.parse(row.payload), row.event_id, received)
+        return normalize.normalize(normalize.parse(row.payload), row.event_id, row.received_at)
+    except Exception as exc:  # untrusted input: any failure means "keep it, marked"
+        return exc
+
+
+def _group(row: Claimed, data: dict[str, Any] | Exception) -> Prepared:
+    received = row.received_at
+    try:
+        if isinstance(data, Exception):
+            raise data
         group = grouping.compute(data)
         return Prepared(row.id, row.project_id, row.event_id, received, data, group)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
@@ -160,10 +178,11 @@ def _prepare(row: Claimed, force_fallback: bool) -> Prepared:
             type(exc).__name__,
             extra={"request_id": row.request_id},
         )
-        data = normalize.fallback(row.payload, row.event_id, received)
+        fallback = normalize.fallback(row.payload, row.event_id, received)
         return Prepared(
-            row.id, row.project_id, row.event_id, received, data, grouping.fallback(error), error
-        )
+            row.id, row.project_id, row.event_id, received, fallback, grouping.fallback(error),
+            error,
+        )  # fmt: skip
 
 
 def _dedupe(prepared: list[Prepared]) -> list[Prepared]:

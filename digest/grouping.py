@@ -16,8 +16,10 @@ import orjson
 
 from digest.parameterize import parameterize
 
-GROUPING_VERSION = "frames-v1"
+GROUPING_VERSION = "frames-v2"
 V1 = "frames-v1"
+V2 = "frames-v2"
+JS_PLATFORMS = frozenset({"javascript", "node"})
 
 Event = dict[str, Any]
 Component = dict[str, Any]  # {"kind", "label", "value", "contributes", "hint"}
@@ -62,28 +64,42 @@ _VERSION = re.compile(r"[@_.-]?v?\d+(?:\.\d+)+(?:-[0-9A-Za-z.]+)?")
 
 
 def frames_v1(event: Event) -> Grouping:
-    default = _default_components(event)
+    return _frames_grouping(event, V1, js_modules=False)
+
+
+def frames_v2(event: Event) -> Grouping:
+    """frames-v1, plus JavaScript module names lose their content hashes (`main.3f2a1b9c`
+    -> `main`), as file names always did. Hashed in frames-v1's namespace: an event whose
+    components are the same under both versions keeps its issue across the upgrade."""
+    return _frames_grouping(event, V2, js_modules=True)
+
+
+def _frames_grouping(event: Event, version: str, js_modules: bool) -> Grouping:
+    default = _default_components(event, js_modules)
     fingerprint = event.get("fingerprint") or []
     if not fingerprint or fingerprint == ["{{ default }}"]:
-        return Grouping(_hash(V1, default), V1, default)
-    return _with_fingerprint(event, fingerprint, default)
+        return Grouping(_hash(V1, default), version, default)
+    grouped = _with_fingerprint(event, fingerprint, default)
+    return Grouping(grouped.hash, version, grouped.components)
 
 
-def _default_components(event: Event) -> list[Component]:
+def _default_components(event: Event, js_modules: bool = False) -> list[Component]:
     exceptions = [e for e in (event.get("exception") or {}).get("values") or [] if e]
     if exceptions:
-        return _exception_components(event, exceptions)
+        return _exception_components(event, exceptions, js_modules)
     stack = _thread_stacktrace(event)
     if stack:
-        frames = _frame_components(event, [stack.get("frames") or []], "stack trace")
+        frames = _frame_components(event, [stack.get("frames") or []], "stack trace", js_modules)
         if any(c["contributes"] for c in frames):
             return frames
     return _message_components(event)
 
 
-def _exception_components(event: Event, exceptions: list[dict[str, Any]]) -> list[Component]:
+def _exception_components(
+    event: Event, exceptions: list[dict[str, Any]], js_modules: bool = False
+) -> list[Component]:
     stacks = [((e.get("stacktrace") or {}).get("frames") or []) for e in exceptions]
-    frame_comps = _frame_components(event, stacks, "exception")
+    frame_comps = _frame_components(event, stacks, "exception", js_modules)
     any_frame = any(c["contributes"] for c in frame_comps)
     out: list[Component] = []
     for i, exc in enumerate(exceptions):
@@ -102,7 +118,9 @@ def _exception_components(event: Event, exceptions: list[dict[str, Any]]) -> lis
     return out
 
 
-def _frame_components(event: Event, stacks: list[list[dict]], what: str) -> list[Component]:
+def _frame_components(
+    event: Event, stacks: list[list[dict]], what: str, js_modules: bool = False
+) -> list[Component]:
     """Frame components for all stacks; only in-app frames contribute when any frame is in-app."""
     all_frames = [f for frames in stacks for f in frames if isinstance(f, dict)]
     flagged = has_in_app_flags(all_frames)
@@ -115,7 +133,7 @@ def _frame_components(event: Event, stacks: list[list[dict]], what: str) -> list
         for n, frame in enumerate(frames):
             if not isinstance(frame, dict):
                 continue
-            value = frame_value(frame, platform)
+            value = frame_value(frame, platform, js_modules)
             flabel = f"{label}, frame {n + 1}"
             if not value:
                 out.append(_component("frame", flabel, "", False, "no module, file or function"))
@@ -129,17 +147,27 @@ def _frame_components(event: Event, stacks: list[list[dict]], what: str) -> list
     return out
 
 
-def frame_value(frame: dict[str, Any], platform: str) -> str:
+def frame_value(frame: dict[str, Any], platform: str, js_modules: bool = False) -> str:
     """What a frame contributes: module (else cleaned basename), function, short context line."""
-    module = frame.get("module") or _file_module(frame.get("filename") or frame.get("abs_path"))
+    frame_platform = frame.get("platform") or platform
+    module = frame.get("module")
+    if module and js_modules and frame_platform in JS_PLATFORMS:
+        module = _js_module(module)
+    module = module or _file_module(frame.get("filename") or frame.get("abs_path"))
     parts = [module, normalize_function(frame.get("function"))]
     if not any(parts):
         return ""
-    frame_platform = frame.get("platform") or platform
     context = " ".join((frame.get("context_line") or "").split())
     if frame_platform in CONTEXT_LINE_PLATFORMS and context and len(context) <= MAX_CONTEXT_LINE:
         parts.append(context)
     return " | ".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _js_module(module: str) -> str:
+    """`assets/main.3f2a1b9c` -> `assets/main`, `chunk-9c8d7e01` -> `chunk`."""
+    head, sep, last = module.rpartition("/")
+    return head + sep + strip_versions(last)
 
 
 def has_in_app_flags(frames: list[dict[str, Any]]) -> bool:
@@ -295,4 +323,4 @@ def _hash(version: str, components: list[Component]) -> str:
     return hashlib.sha256(orjson.dumps([version, parts])).hexdigest()[:32]
 
 
-VERSIONS: dict[str, Callable[[Event], Grouping]] = {V1: frames_v1}
+VERSIONS: dict[str, Callable[[Event], Grouping]] = {V1: frames_v1, V2: frames_v2}

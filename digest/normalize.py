@@ -42,7 +42,8 @@ def normalize(data: Event, event_id: str, received_at: datetime) -> Event:
     out["received"] = received_at.timestamp()
     out["level"] = _level(data.get("level"))
     out["platform"] = _short(data.get("platform"), 64) or "other"
-    for key in ("logger", "release", "environment", "transaction", "server_name", "culprit"):
+    for key in ("logger", "release", "dist", "environment", "transaction", "server_name",
+                "culprit"):  # fmt: skip
         value = _scalar_str(data.get(key), 250)
         if value:
             out[key] = value

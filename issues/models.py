@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.models import Project
 
@@ -136,11 +138,21 @@ class IssueHistory(models.Model):
 
 
 class Release(models.Model):
-    """Releases in the order a project first saw them: what "newer release" means."""
+    """A project's release: what "newer release" means, and what sentry-cli manages.
+
+    Created by the digest when an event names it, or by the API (`sentry-cli releases new`);
+    Sentry's organization-wide release is one row per project here. `first_seen` is when the
+    project first knew it (created or first event), the order used when versions don't parse.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
     version = models.CharField(max_length=250)
     first_seen = models.DateTimeField()
+    # db_default: the digest inserts releases with raw SQL naming only the columns above.
+    created_at = models.DateTimeField(db_default=Now())
+    date_released = models.DateTimeField(null=True, blank=True)  # set by `releases finalize`
+    ref = models.CharField(max_length=250, blank=True, db_default="")
+    url = models.CharField(max_length=1000, blank=True, db_default="")
 
     class Meta:
         constraints = [
@@ -149,3 +161,37 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+
+class ReleaseCommit(models.Model):
+    """A commit or ref that `sentry-cli releases set-commits` reported for a release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="commits")
+    repository = models.CharField(max_length=250, blank=True, default="")
+    commit = models.CharField(max_length=64)
+    previous_commit = models.CharField(max_length=64, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    author_name = models.CharField(max_length=250, blank=True, default="")
+    author_email = models.CharField(max_length=250, blank=True, default="")
+    timestamp = models.DateTimeField(null=True, blank=True)
+    is_ref = models.BooleanField(default=False)  # a `refs` head rather than a listed commit
+
+    def __str__(self) -> str:
+        return self.commit
+
+
+class Deploy(models.Model):
+    """`sentry-cli deploys new`: a release went out to an environment."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="deploys")
+    environment = models.CharField(max_length=64)
+    name = models.CharField(max_length=250, blank=True, default="")
+    url = models.CharField(max_length=1000, blank=True, default="")
+    date_started = models.DateTimeField(null=True, blank=True)
+    date_finished = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["release", "date_finished"], name="deploy_release")]
+
+    def __str__(self) -> str:
+        return f"{self.release_id}:{self.environment}"

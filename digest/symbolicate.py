@@ -1,0 +1,192 @@
+"""Symbolication: minified JavaScript frames -> the original source, before grouping.
+
+A frame's map is found by the debug id of its file (`debug_meta.images` of type
+`sourcemap`, written by `sentry-cli sourcemaps inject`), else by the event's release and
+dist and the frame's URL (`sentry-cli sourcemaps upload --release … --url-prefix '~/'`),
+only ever among the event's own project's bundles (artifacts.lookup). A resolved frame gets
+the original file, line, column, function and context lines; the exception keeps the
+minified frames in `raw_stacktrace`, as Sentry does. A frame that cannot be resolved keeps
+its minified form and says why in `data.sourcemap_error` (shown on the issue page).
+
+Grouping runs after this, on the resolved frames, so a rebuild (new content hashes, new
+minified names) lands in the same issue.
+"""
+
+import copy
+import logging
+import posixpath
+import re
+from collections import defaultdict
+from typing import Any
+
+from artifacts import lookup, sourcemaps
+from artifacts.manifest import normalize_debug_id
+
+logger = logging.getLogger(__name__)
+
+JS_PLATFORMS = frozenset({"javascript", "node"})
+CONTEXT_LINES = 5
+MAX_LINE = 1000
+
+Event = dict[str, Any]
+Frame = dict[str, Any]
+
+MISSING_BUNDLE = "missing_bundle"
+MISSING_FILE = "missing_file"
+UNREADABLE = "unreadable"
+NO_MAPPING = "no_mapping"
+NO_RELEASE = "no_release"
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]*/", re.I)
+
+
+def _stacks(event: Event) -> list[dict[str, Any]]:
+    """The exceptions' stack traces (and an old SDK's top-level one) that frames live in."""
+    holders = [e for e in (event.get("exception") or {}).get("values") or [] if e]
+    if event.get("stacktrace"):
+        holders.append(event)
+    return [h for h in holders if (h.get("stacktrace") or {}).get("frames")]
+
+
+def _needs_map(frame: Frame) -> bool:
+    return (
+        isinstance(frame.get("abs_path"), str)
+        and isinstance(frame.get("lineno"), int)
+        and isinstance(frame.get("colno"), int)
+        and frame["lineno"] > 0
+        and frame["colno"] > 0
+    )
+
+
+def _debug_ids(event: Event) -> dict[str, str]:
+    images = (event.get("debug_meta") or {}).get("images")
+    out = {}
+    for image in images if isinstance(images, list) else []:
+        if isinstance(image, dict) and image.get("type") == "sourcemap":
+            code_file, debug_id = image.get("code_file"), image.get("debug_id")
+            if isinstance(code_file, str) and isinstance(debug_id, str):
+                normalized = normalize_debug_id(debug_id)
+                if normalized:
+                    out[code_file] = normalized
+    return out
+
+
+def apply(events: list[tuple[int, Event]]) -> None:
+    """Resolve the JavaScript frames of `(project id, event)` pairs in place."""
+    jobs = []
+    for project_id, event in events:
+        if event.get("platform") not in JS_PLATFORMS:
+            continue
+        holders = _stacks(event)
+        if any(_needs_map(f) for h in holders for f in h["stacktrace"]["frames"]):
+            jobs.append((project_id, event, holders, _debug_ids(event)))
+    if not jobs:
+        return
+    by_debug: dict[int, set[str]] = defaultdict(set)
+    by_url: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+    for project_id, event, holders, ids in jobs:
+        for frame in _frames(holders):
+            if frame["abs_path"] in ids:
+                by_debug[project_id].add(ids[frame["abs_path"]])
+            elif event.get("release"):
+                by_url[(project_id, event["release"], event.get("dist", ""))].add(frame["abs_path"])
+    found_debug = {pid: lookup.by_debug_ids(pid, ids) for pid, ids in by_debug.items()}
+    found_url = {key: lookup.by_urls(*key, paths) for key, paths in by_url.items()}
+    wanted = {
+        (f.map_id, f.minified_id)
+        for group in (*found_debug.values(), *found_url.values())
+        for f in group.values()
+        if f.map_id is not None
+    }
+    parsed = sourcemaps.load(wanted) if wanted else {}
+    for project_id, event, holders, ids in jobs:
+        url_key = (project_id, event.get("release", ""), event.get("dist", ""))
+        try:
+            _rewrite(
+                event, holders, ids, found_debug.get(project_id, {}), found_url.get(url_key, {}),
+                parsed,
+            )  # fmt: skip
+        except Exception:  # untrusted frames: never lose the event over its symbolication
+            logger.exception("symbolication of event %s failed", event.get("event_id"))
+
+
+def _frames(holders: list[dict[str, Any]]):
+    for holder in holders:
+        for frame in holder["stacktrace"]["frames"]:
+            if _needs_map(frame):
+                yield frame
+
+
+def _rewrite(event, holders, ids, found_debug, found_url, parsed) -> None:
+    for holder in holders:
+        frames = holder["stacktrace"]["frames"]
+        raw = copy.deepcopy(frames)
+        changed = False
+        for i, frame in enumerate(frames):
+            if not _needs_map(frame):
+                continue
+            debug_id = ids.get(frame["abs_path"])
+            if debug_id:
+                found = found_debug.get(debug_id)
+            elif event.get("release"):
+                found = found_url.get(frame["abs_path"])
+            else:
+                found = None
+            frames[i] = _resolve(frame, found, parsed, debug_id)
+            changed = True
+        if changed and holder is not event:
+            holder["raw_stacktrace"] = {"frames": raw}
+
+
+def _failed(frame: Frame, kind: str) -> Frame:
+    return {**frame, "data": {**(frame.get("data") or {}), "sourcemap_error": kind}}
+
+
+def _resolve(frame: Frame, found, parsed, debug_id: str | None) -> Frame:
+    if found is None:
+        return _failed(frame, NO_RELEASE)
+    if found.map_id is None:
+        return _failed(frame, found.error or MISSING_FILE)
+    entry = parsed.get((found.map_id, found.minified_id))
+    if entry is None or isinstance(entry, sourcemaps.Unreadable):
+        return _failed(frame, UNREADABLE)
+    token = entry.lookup(frame["lineno"], frame["colno"], frame.get("function"))
+    if token is None or not token.src:
+        return _failed(frame, NO_MAPPING)
+    out: Frame = {k: v for k, v in frame.items() if k not in ("module", "pre_context",
+                  "post_context", "context_line", "data")}  # fmt: skip
+    out["abs_path"] = token.src[:1000]
+    out["filename"] = source_filename(token.src)[:1000]
+    out["lineno"] = token.src_line + 1
+    out["colno"] = token.src_col + 1
+    out["function"] = (token.function_name or frame.get("function") or "")[:1000] or "?"
+    if "node_modules/" in token.src:
+        out["in_app"] = False
+    source = entry.source(token.src_id) if token.src_id is not None else None
+    if source is not None:
+        _context(out, source, token.src_line)
+    out["data"] = {
+        "symbolicated": True,
+        "sourcemap": found.map_url[:1000],
+        "resolved_with": found.how,
+        **({"debug_id": debug_id} if debug_id else {}),
+    }
+    return out
+
+
+def _context(frame: Frame, source, line: int) -> None:
+    count = len(source)
+    if line >= count:
+        return
+    start, end = max(0, line - CONTEXT_LINES), min(count, line + CONTEXT_LINES + 1)
+    lines = [text[:MAX_LINE] for text in source[start:end]]
+    frame["pre_context"] = lines[: line - start]
+    frame["context_line"] = lines[line - start]
+    frame["post_context"] = lines[line - start + 1 :]
+
+
+def source_filename(src: str) -> str:
+    """`webpack://app/./src/a.ts`, `../src/a.ts`, `file:///x/src/a.ts` -> a readable path."""
+    path = _SCHEME.sub("", src) if "://" in src else src
+    parts = [p for p in posixpath.normpath(path).split("/") if p not in ("", ".", "..")]
+    return "/".join(parts) or src
