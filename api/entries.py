@@ -111,11 +111,27 @@ def frame(raw: Any) -> Json | None:
         "colNo": as_int(raw.get("colno")),
         "inApp": in_app if isinstance(in_app, bool) else None,
         "trust": as_str(raw.get("trust")),
-        "errors": None,
+        "errors": _frame_errors(raw),
+        "data": raw.get("data") if isinstance(raw.get("data"), dict) else None,
         "lock": None,
         "sourceLink": None,
         "vars": raw.get("vars") if isinstance(raw.get("vars"), dict) else None,
     }
+
+
+def _frame_errors(raw: Json) -> list[Json] | None:
+    """A frame's source-map problem in Sentry's processing-error shape."""
+    kind = as_str(as_dict(raw.get("data")).get("sourcemap_error"))
+    return (
+        [
+            {
+                "type": f"js_{kind}",
+                "data": {"url": as_str(raw.get("abs_path") or raw.get("filename"))},
+            }
+        ]
+        if kind
+        else None
+    )
 
 
 def stacktrace(raw: Any) -> Json | None:
@@ -145,7 +161,9 @@ def exception_entry(payload: Json) -> Json | None:
                 else None,
                 "threadId": as_str(raw.get("thread_id")),
                 "stacktrace": stacktrace(raw.get("stacktrace")),
-                "rawStacktrace": None,
+                "rawStacktrace": stacktrace(raw["raw_stacktrace"])
+                if isinstance(raw.get("raw_stacktrace"), dict)
+                else None,
             }
         )
     if not values:
@@ -229,7 +247,9 @@ def threads_entry(payload: Json) -> Json | None:
                 "crashed": raw.get("crashed") is True,
                 "state": as_str(raw.get("state")),
                 "stacktrace": stacktrace(raw.get("stacktrace")),
-                "rawStacktrace": None,
+                "rawStacktrace": stacktrace(raw["raw_stacktrace"])
+                if isinstance(raw.get("raw_stacktrace"), dict)
+                else None,
             }
         )
     return {"type": "threads", "data": {"values": values}} if values else None

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from api import views
+from api import artifact_views, release_views, views
 
 app_name = "api"
 
@@ -25,6 +25,18 @@ urlpatterns = [
         views.project_event,
         name="project_event",
     ),
+    path(f"{ORG}chunk-upload/", artifact_views.chunk_upload, name="chunk_upload"),
+    path(f"{ORG}artifactbundle/assemble/", artifact_views.assemble_bundle, name="assemble_bundle"),
+    path(f"{ORG}releases/", release_views.release_list, name="releases"),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/releases/",
+        release_views.release_list,
+        name="project_releases",
+    ),
+    path(f"{ORG}releases/<str:version>/", release_views.release_detail, name="release"),
+    path(f"{ORG}releases/<str:version>/deploys/", release_views.deploys, name="deploys"),
+    path(f"{ORG}releases/<str:version>/commits/", release_views.commits, name="commits"),
+    path(f"{ORG}repos/", release_views.repos, name="repos"),
     path("api/0/issues/<str:issue_id>/", views.issue, name="issue"),
     path("api/0/issues/<str:issue_id>/events/", views.issue_events, name="issue_events"),
     path(

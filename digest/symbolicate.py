@@ -48,9 +48,15 @@ def _stacks(event: Event) -> list[dict[str, Any]]:
     return [h for h in holders if (h.get("stacktrace") or {}).get("frames")]
 
 
+def frame_url(frame: Frame) -> str:
+    """The file a frame ran in: browser SDKs send it as `filename`, Node's as `abs_path`."""
+    url = frame.get("abs_path") or frame.get("filename")
+    return url if isinstance(url, str) else ""
+
+
 def _needs_map(frame: Frame) -> bool:
     return (
-        isinstance(frame.get("abs_path"), str)
+        bool(frame_url(frame))
         and isinstance(frame.get("lineno"), int)
         and isinstance(frame.get("colno"), int)
         and frame["lineno"] > 0
@@ -86,10 +92,11 @@ def apply(events: list[tuple[int, Event]]) -> None:
     by_url: dict[tuple[int, str, str], set[str]] = defaultdict(set)
     for project_id, event, holders, ids in jobs:
         for frame in _frames(holders):
-            if frame["abs_path"] in ids:
-                by_debug[project_id].add(ids[frame["abs_path"]])
+            url = frame_url(frame)
+            if url in ids:
+                by_debug[project_id].add(ids[url])
             elif event.get("release"):
-                by_url[(project_id, event["release"], event.get("dist", ""))].add(frame["abs_path"])
+                by_url[(project_id, event["release"], event.get("dist", ""))].add(url)
     found_debug = {pid: lookup.by_debug_ids(pid, ids) for pid, ids in by_debug.items()}
     found_url = {key: lookup.by_urls(*key, paths) for key, paths in by_url.items()}
     wanted = {
@@ -125,11 +132,12 @@ def _rewrite(event, holders, ids, found_debug, found_url, parsed) -> None:
         for i, frame in enumerate(frames):
             if not _needs_map(frame):
                 continue
-            debug_id = ids.get(frame["abs_path"])
+            url = frame_url(frame)
+            debug_id = ids.get(url)
             if debug_id:
                 found = found_debug.get(debug_id)
             elif event.get("release"):
-                found = found_url.get(frame["abs_path"])
+                found = found_url.get(url)
             else:
                 found = None
             frames[i] = _resolve(frame, found, parsed, debug_id)
@@ -138,21 +146,22 @@ def _rewrite(event, holders, ids, found_debug, found_url, parsed) -> None:
             holder["raw_stacktrace"] = {"frames": raw}
 
 
-def _failed(frame: Frame, kind: str) -> Frame:
-    return {**frame, "data": {**(frame.get("data") or {}), "sourcemap_error": kind}}
+def _failed(frame: Frame, kind: str, debug_id: str | None) -> Frame:
+    data = {"sourcemap_error": kind, **({"debug_id": debug_id} if debug_id else {})}
+    return {**frame, "data": data}
 
 
 def _resolve(frame: Frame, found, parsed, debug_id: str | None) -> Frame:
     if found is None:
-        return _failed(frame, NO_RELEASE)
+        return _failed(frame, NO_RELEASE, debug_id)
     if found.map_id is None:
-        return _failed(frame, found.error or MISSING_FILE)
+        return _failed(frame, found.error or MISSING_FILE, debug_id)
     entry = parsed.get((found.map_id, found.minified_id))
     if entry is None or isinstance(entry, sourcemaps.Unreadable):
-        return _failed(frame, UNREADABLE)
+        return _failed(frame, UNREADABLE, debug_id)
     token = entry.lookup(frame["lineno"], frame["colno"], frame.get("function"))
     if token is None or not token.src:
-        return _failed(frame, NO_MAPPING)
+        return _failed(frame, NO_MAPPING, debug_id)
     out: Frame = {k: v for k, v in frame.items() if k not in ("module", "pre_context",
                   "post_context", "context_line", "data")}  # fmt: skip
     out["abs_path"] = token.src[:1000]

@@ -116,6 +116,7 @@ class Frame:
     package: str
     source: list[SourceLine]
     vars: list[tuple[str, str]]
+    problem: str = ""  # why a minified frame could not be resolved by its source map
 
 
 @dataclass
@@ -133,6 +134,7 @@ class ExceptionView:
     mechanism: str
     handled: Any
     stack: Stack | None
+    raw_stack: Stack | None = None  # the minified frames, when source maps resolved them
 
 
 @dataclass
@@ -175,6 +177,24 @@ def source_lines(frame: dict, platform: str) -> list[SourceLine]:
     ]
 
 
+# The digest's symbolication notes (digest/symbolicate.py), as Sentry's processing errors.
+SOURCEMAP_PROBLEMS = {
+    "missing_bundle": "No uploaded bundle has this file's debug id{debug_id}.",
+    "missing_file": "The uploaded bundles have no source map for this file.",
+    "unreadable": "The source map for this file could not be read.",
+    "no_mapping": "The source map has no mapping for this line and column.",
+    "no_release": "No debug id and no release: no source map can be found for this file "
+    "(sentry-cli sourcemaps inject adds debug ids).",
+}
+
+
+def sourcemap_problem(frame: dict) -> str:
+    data = as_dict(frame.get("data"))
+    template = SOURCEMAP_PROBLEMS.get(text(data.get("sourcemap_error"), 50), "")
+    debug_id = text(data.get("debug_id"), 36)
+    return template.format(debug_id=f" ({debug_id})" if debug_id else "")
+
+
 def present_frame(frame: dict, platform: str) -> Frame:
     return Frame(
         filename=text(frame.get("filename") or frame.get("abs_path") or frame.get("module"), 500),
@@ -186,6 +206,7 @@ def present_frame(frame: dict, platform: str) -> Frame:
         package=text(frame.get("package"), 500),
         source=source_lines(frame, text(frame.get("platform") or platform, 50)),
         vars=pairs(frame.get("vars")),
+        problem=sourcemap_problem(frame),
     )
 
 
@@ -216,6 +237,7 @@ def present_exceptions(payload: dict, platform: str) -> list[ExceptionView]:
                 mechanism=text(mechanism.get("type"), 100),
                 handled=mechanism.get("handled"),
                 stack=present_stack(exc.get("stacktrace"), platform),
+                raw_stack=present_stack(exc.get("raw_stacktrace"), platform),
             )
         )
     return result
