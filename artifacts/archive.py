@@ -31,16 +31,19 @@ class SafeArchive:
             raise UploadRefused(f"The bundle has no entry {name!r}.")
         limit = min(settings.ARTIFACT_MAX_FILE_BYTES, self.budget)
         out = bytearray()
-        with self.zf.open(name) as entry:
-            while chunk := entry.read(READ_STEP):
-                out += chunk
-                if len(out) > limit:
-                    raise TooLarge(
-                        f"{name!r} decompresses past the limit of {limit} bytes."
-                        if limit == settings.ARTIFACT_MAX_FILE_BYTES
-                        else "The bundle decompresses past "
-                        f"{settings.ARTIFACT_MAX_UNZIPPED_BYTES} bytes."
-                    )
+        try:
+            with self.zf.open(name) as entry:
+                while chunk := entry.read(READ_STEP):
+                    out += chunk
+                    if len(out) > limit:
+                        raise TooLarge(
+                            f"{name!r} decompresses past the limit of {limit} bytes."
+                            if limit == settings.ARTIFACT_MAX_FILE_BYTES
+                            else "The bundle decompresses past "
+                            f"{settings.ARTIFACT_MAX_UNZIPPED_BYTES} bytes."
+                        )
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
+            raise UploadRefused(f"The bundle entry {name[:200]!r} cannot be read: {exc}") from None
         self.budget -= len(out)
         return bytes(out)
 
