@@ -1,12 +1,13 @@
 from django.urls import path
 
-from issues import views
+from issues import release_views, views
 
 app_name = "issues"
 urlpatterns = [
     path("", views.all_issues, name="all"),
     path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
     path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
+    path("projects/<slug:slug>/releases/", release_views.release_list, name="releases"),
     path("projects/<slug:slug>/issues/<int:issue_id>/", views.issue_detail, name="detail"),
     path("projects/<slug:slug>/issues/<int:issue_id>/resolve/", views.resolve, name="resolve"),
     path(

@@ -20,6 +20,7 @@ from events.payload import decode
 from issues import charts, lifecycle, listing, tags
 from issues.access import issue_member
 from issues.models import Issue
+from issues.release_views import release_query_url
 from projects.access import project_member, projects_for
 from projects.models import Membership
 
@@ -165,6 +166,11 @@ def issue_detail(
             "nav": _neighbours(issue, event) if event else {},
             "charts": charts.issue_charts(issue.pk),
             "history": history,
+            "release_urls": {
+                version: release_query_url(issue.project.slug, version)
+                for version in (issue.first_release, issue.last_release)
+                if version
+            },
         },
     )
 

@@ -44,6 +44,7 @@ ACCESS = {
     "alerts:project_alerts": MEMBER,
     "issues:list": MEMBER,
     "issues:bulk": MEMBER,
+    "issues:releases": MEMBER,
     "issues:detail": MEMBER,
     "issues:resolve": MEMBER,
     "issues:resolve_next_release": MEMBER,
