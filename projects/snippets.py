@@ -103,3 +103,22 @@ def snippets(dsn: str) -> list[Snippet]:
         ),
         Snippet("curl", "curl (no SDK)", "", _curl(dsn)),
     ]
+
+
+def sourcemap_commands(base_url: str, org: str, project_slug: str) -> Snippet:
+    """sentry-cli commands that upload a JavaScript build's source maps (docs/sourcemaps.md)."""
+    code = (
+        f"export SENTRY_URL={base_url}\n"
+        "export SENTRY_AUTH_TOKEN=...   # python manage.py createtoken <you>\n"
+        f"export SENTRY_ORG={org} SENTRY_PROJECT={project_slug}\n\n"
+        "# after every build (esbuild, webpack, vite, tsc, ... with source maps on):\n"
+        "sentry-cli sourcemaps inject ./dist\n"
+        "sentry-cli sourcemaps upload ./dist\n\n"
+        "# optional: releases and deploys\n"
+        'VERSION="$(git rev-parse --short HEAD)"\n'
+        'sentry-cli releases new "$VERSION"\n'
+        'sentry-cli releases finalize "$VERSION"\n'
+        'sentry-cli deploys new -r "$VERSION" -e production'
+    )
+    return Snippet("sourcemaps", "Source maps for JavaScript (sentry-cli)",
+                   "pip install sentry-cli   # or: npm install -D @sentry/cli", code)  # fmt: skip

@@ -184,3 +184,15 @@ def test_the_python_snippet_really_sends_an_event_with_sentry_sdk(
     run_snippet([sys.executable, "-c", code])
     (row,) = wait_for_intake(project.pk)
     assert b"Hello from the setup snippet" in row.event_json()
+
+
+def test_setup_page_shows_the_sentry_cli_source_map_commands_for_javascript(
+    client, member, project, settings
+):
+    client.force_login(member)
+    body = client.get(setup_url(project)).content.decode()
+    assert "sentry-cli sourcemaps inject ./dist" in body
+    assert "sentry-cli sourcemaps upload ./dist" in body
+    assert f"export SENTRY_URL={settings.BASE_URL}" in body
+    assert f"SENTRY_PROJECT={project.slug}" in body
+    assert "sentry-cli releases finalize" in body

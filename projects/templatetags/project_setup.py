@@ -1,7 +1,8 @@
 from django import template
+from django.conf import settings
 
 from projects.models import Project
-from projects.snippets import Snippet, snippets
+from projects.snippets import Snippet, snippets, sourcemap_commands
 
 register = template.Library()
 
@@ -16,3 +17,8 @@ def project_dsn(project: Project) -> str:
     """The DSN of the project's oldest active key, for pages that did not pass one."""
     key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
     return key.dsn() if key else ""
+
+
+@register.simple_tag
+def sourcemap_snippet(project: Project) -> Snippet:
+    return sourcemap_commands(settings.BASE_URL, settings.ORGANIZATION_SLUG, project.slug)
