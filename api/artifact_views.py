@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from api import access
-from api.auth import api_view
+from api.auth import api_user, api_view
 from api.responses import error, json_response
 from artifacts import chunks
 from artifacts.assemble import assemble
@@ -41,7 +41,7 @@ def chunk_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
     parts = []
     for field, files in request.FILES.lists():
         for upload in files:
-            if upload.size > settings.ARTIFACT_MAX_CHUNK_BYTES:
+            if (upload.size or 0) > settings.ARTIFACT_MAX_CHUNK_BYTES:
                 return error(
                     413, f"A chunk may be at most {settings.ARTIFACT_MAX_CHUNK_BYTES} bytes."
                 )
@@ -67,7 +67,7 @@ def assemble_bundle(request: HttpRequest, org_slug: str) -> HttpResponse:
     names = body.get("projects")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         return error(400, "projects must name at least one project.")
-    mine = {p.slug: p for p in projects_for(request.api_user)}
+    mine = {p.slug: p for p in projects_for(api_user(request))}
     if any(n not in mine for n in names):
         raise Http404  # another project, or none: never say which
     version, dist = body.get("version") or "", body.get("dist") or ""

@@ -13,7 +13,7 @@ def release_json(
     """One version across the caller's projects: earliest dates, summed counts."""
     created = min(r.created_at for r in rows)
     released = [r.date_released for r in rows if r.date_released]
-    seen = [stats[r.pk].last_seen for r in rows if stats[r.pk].last_seen]
+    seen = [s for s in (stats[r.pk].last_seen for r in rows) if s is not None]
     latest = [d for r in rows for d in deploys.get(r.pk, [])]
     latest.sort(key=lambda d: d.date_finished, reverse=True)
     return {

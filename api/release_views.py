@@ -8,7 +8,7 @@ from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse
 
 from api import access
-from api.auth import api_view
+from api.auth import api_user, api_view
 from api.pagination import PaginationError, link_header, paginate
 from api.release_json import deploy_json, release_json
 from api.responses import error, json_response
@@ -51,7 +51,7 @@ def _projects_named(request: HttpRequest, names: object) -> list[Project]:
     """Projects by slug or id among the caller's own; any other name is a 404."""
     if not isinstance(names, list) or not names:
         raise releases.ReleaseError("projects must be a non-empty list of project slugs.")
-    mine = list(projects_for(request.api_user))
+    mine = list(projects_for(api_user(request)))
     out = []
     for name in names:
         found = next((p for p in mine if p.slug == str(name) or str(p.pk) == str(name)), None)
@@ -64,7 +64,7 @@ def _projects_named(request: HttpRequest, names: object) -> list[Project]:
 
 def _rows(request: HttpRequest, version: str) -> list[Release]:
     rows = list(
-        Release.objects.filter(project__in=projects_for(request.api_user), version=version)
+        Release.objects.filter(project__in=projects_for(api_user(request)), version=version)
         .select_related("project")
         .order_by("project__slug")
     )
@@ -106,9 +106,9 @@ def release_list(
 ) -> HttpResponse:
     if project_slug is None:
         access.check_org(org_slug)
-        projects = projects_for(request.api_user)
+        projects = projects_for(api_user(request))
     else:
-        projects = Project.objects.filter(pk=access.project_for(request.api_user, org_slug,
+        projects = Project.objects.filter(pk=access.project_for(api_user(request), org_slug,
                                                                 project_slug).pk)  # fmt: skip
     if request.method == "POST":
         return _create(request)

@@ -35,9 +35,10 @@ class Assembly:
 
 def _sha1s(value: object, what: str) -> list[str]:
     items = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, str) and _SHA1.match(v.lower()) for v in items):
+    out = [v.lower() for v in items if isinstance(v, str) and _SHA1.match(v.lower())]
+    if len(out) != len(items):
         raise UploadRefused(f"{what} must be SHA-1 hex digests.")
-    return [v.lower() for v in items]
+    return out
 
 
 def assemble(

@@ -141,8 +141,10 @@ def by_urls(project_id: int, release: str, dist: str, abs_paths: set[str]) -> di
             maps[url] = (file_id, url)
     wanted: dict[str, list[str]] = {}
     for path, cs in candidates.items():
-        hit = next((c for c in cs if c in minified), None)
-        wanted[path] = _map_candidates(hit, minified[hit][1]) if hit else [c + ".map" for c in cs]
+        hit_url = next((c for c in cs if c in minified), None)
+        wanted[path] = (
+            _map_candidates(hit_url, minified[hit_url][1]) if hit_url else [c + ".map" for c in cs]
+        )
     extra = {u for us in wanted.values() for u in us if u not in maps}
     debug_ids = {m[2] for m in minified.values() if m[2]}
     if extra or debug_ids:
@@ -154,9 +156,10 @@ def by_urls(project_id: int, release: str, dist: str, abs_paths: set[str]) -> di
             if debug_id:
                 maps["debug:" + debug_id] = (file_id, url)
     for path, cs in candidates.items():
-        hit = next((c for c in cs if c in minified), None)
-        minified_id = minified[hit][0] if hit else None
-        keys = wanted[path] + ([f"debug:{minified[hit][2]}"] if hit and minified[hit][2] else [])
+        hit_url = next((c for c in cs if c in minified), None)
+        minified_id = minified[hit_url][0] if hit_url else None
+        debug_id = minified[hit_url][2] if hit_url else ""
+        keys = wanted[path] + ([f"debug:{debug_id}"] if debug_id else [])
         map_hit = next((maps[k] for k in keys if k in maps), None)
         if map_hit:
             found = Found(map_hit[0], minified_id, map_hit[1], "release")

@@ -56,7 +56,7 @@ class ArtifactFile(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     bundle = models.ForeignKey(ArtifactBundle, on_delete=models.CASCADE, related_name="files")
-    kind = models.CharField(max_length=20, choices=FileKind.choices)
+    kind = models.CharField(max_length=20, choices=FileKind)
     url = models.CharField(max_length=1000)  # `~/static/app.min.js` or a full URL
     debug_id = models.CharField(max_length=36, blank=True, default="")  # lowercase UUID
     sourcemap = models.CharField(max_length=1000, blank=True, default="")  # the map it names

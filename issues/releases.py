@@ -153,16 +153,16 @@ def stats(releases: list[Release]) -> dict[int, ReleaseStats]:
     tags = Q()
     for r in releases:
         tags |= Q(issue__project_id=r.project_id, value=r.version)
-    for row in (
+    for tag in (
         IssueTagValue.objects.filter(tags, key="release")
         .values("issue__project_id", "value")
         .annotate(n=Sum("count"), last=Max("last_seen"))
         .order_by()
     ):
-        found = key.get((row["issue__project_id"], row["value"]))
+        found = key.get((tag["issue__project_id"], tag["value"]))
         if found is not None:
-            out[found].events = row["n"] or 0
-            out[found].last_seen = row["last"]
+            out[found].events = tag["n"] or 0
+            out[found].last_seen = tag["last"]
     return out
 
 
