@@ -3,9 +3,8 @@
 `symbolic` is Sentry's own Rust library (the one its symbolicator uses) with Python
 bindings: it parses maps, index maps and `sourcesContent`, and names the original function
 from the minified source's scopes. Parsing is the expensive part, so a parsed map stays in an
-LRU of `ARTIFACT_CACHE_BYTES` (counted as the stored map and minified file's sizes, a
-measured stand-in for what the parse holds, see bench/symbolicate.py) and a burst of events
-from one release parses each map once.
+LRU of `ARTIFACT_CACHE_BYTES` (counted as what the parse holds: tokens plus the map's and
+the minified file's text) and a burst of events from one release parses each map once.
 """
 
 import logging
@@ -13,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from symbolic.sourcemap import SourceMapTokenMatch, SourceMapView, SourceView
+from symbolic.sourcemap import SourceMapTokenMatch, SourceMapView, SourceView, decode_str, lib
 
 from artifacts import storage
 from artifacts.models import ArtifactFile
@@ -39,6 +38,20 @@ class ParsedMap:
             self._sources[src_id] = self.view.get_sourceview(src_id)
         return self._sources[src_id]
 
+    def context(self, src_id: int, line: int, around: int) -> tuple[int, list[str]] | None:
+        """Lines `line - around` to `line + around` (0-based) of a source, and the first's
+        index. SourceView's own slicing re-counts the lines for every line it returns (two
+        calls into Rust each); this asks for each wanted line once."""
+        source = self.source(src_id)
+        if source is None:
+            return None
+        count = len(source)
+        if line >= count:
+            return None
+        start, end = max(0, line - around), min(count, line + around + 1)
+        get = lib.symbolic_sourceview_get_line
+        return start, [decode_str(source._methodcall(get, i), free=True) for i in range(start, end)]
+
 
 class Unreadable(Exception):
     """The stored map could not be parsed."""
@@ -58,40 +71,38 @@ def cached_bytes() -> int:
     return _cached_bytes
 
 
-def load(keys: set[tuple[int, int | None]]) -> dict[tuple[int, int | None], ParsedMap | Unreadable]:
-    """Parsed maps for `(map file id, minified file id or None)`; one query for the misses."""
-    out = {}
-    misses = set()
-    for key in keys:
-        hit = _cache.get(key)
-        if hit is None:
-            misses.add(key)
-        else:
-            _cache.move_to_end(key)
-            out[key] = hit
-    if misses:
-        ids = {i for key in misses for i in key if i is not None}
-        blobs = dict(ArtifactFile.objects.filter(pk__in=ids).values_list("id", "content"))
-        sizes = dict(ArtifactFile.objects.filter(pk__in=ids).values_list("id", "size"))
-        for key in misses:
-            out[key] = _parse(key, blobs, sizes)
-            _store(key, out[key])
-    return out
+def get(key: tuple[int, int | None]) -> ParsedMap | Unreadable:
+    """The parsed map for `(map file id, minified file id or None)`, parsed on a miss."""
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    ids = [i for i in key if i is not None]
+    rows = ArtifactFile.objects.filter(pk__in=ids).values_list("id", "content", "size")
+    blobs = {file_id: (content, size) for file_id, content, size in rows}
+    parsed = _parse(key, blobs)
+    _store(key, parsed)
+    return parsed
 
 
-def _parse(key: tuple[int, int | None], blobs: dict, sizes: dict) -> ParsedMap | Unreadable:
+# A parsed token costs about 24 bytes in symbolic; the map's and the minified file's text
+# are held too (measured in bench/symbolicate.py).
+TOKEN_BYTES = 24
+
+
+def _parse(key: tuple[int, int | None], blobs: dict) -> ParsedMap | Unreadable:
     map_id, minified_id = key
     limit = settings.ARTIFACT_MAX_FILE_BYTES
     try:
-        view = SourceMapView.from_json_bytes(storage.unpack(blobs[map_id], limit))
+        view = SourceMapView.from_json_bytes(storage.unpack(blobs[map_id][0], limit))
         minified = None
         if minified_id is not None and minified_id in blobs:
-            minified = SourceView.from_bytes(storage.unpack(blobs[minified_id], limit))
+            minified = SourceView.from_bytes(storage.unpack(blobs[minified_id][0], limit))
     except Exception as exc:  # a map deleted meanwhile, or one symbolic cannot read
         logger.info("source map %s unreadable: %s", map_id, type(exc).__name__)
         return Unreadable(str(exc)[:200])
-    cost = sizes.get(map_id, 0) + sizes.get(minified_id, 0) if minified_id else sizes.get(map_id, 0)
-    return ParsedMap(view, minified, max(cost, 1))
+    cost = len(view) * TOKEN_BYTES + sum(size for _, size in blobs.values())
+    return ParsedMap(view, minified, cost)
 
 
 def _store(key: tuple[int, int | None], value: ParsedMap | Unreadable) -> None:

@@ -99,22 +99,46 @@ def apply(events: list[tuple[int, Event]]) -> None:
                 by_url[(project_id, event["release"], event.get("dist", ""))].add(url)
     found_debug = {pid: lookup.by_debug_ids(pid, ids) for pid, ids in by_debug.items()}
     found_url = {key: lookup.by_urls(*key, paths) for key, paths in by_url.items()}
-    wanted = {
-        (f.map_id, f.minified_id)
-        for group in (*found_debug.values(), *found_url.values())
-        for f in group.values()
-        if f.map_id is not None
-    }
-    parsed = sourcemaps.load(wanted) if wanted else {}
+    tasks: dict[tuple[int, int | None], list[tuple[list[Frame], int, str | None]]] = {}
+    changed: list[tuple[dict[str, Any], list[Frame]]] = []
     for project_id, event, holders, ids in jobs:
         url_key = (project_id, event.get("release", ""), event.get("dist", ""))
-        try:
-            _rewrite(
-                event, holders, ids, found_debug.get(project_id, {}), found_url.get(url_key, {}),
-                parsed,
-            )  # fmt: skip
-        except Exception:  # untrusted frames: never lose the event over its symbolication
-            logger.exception("symbolication of event %s failed", event.get("event_id"))
+        for holder in holders:
+            frames = holder["stacktrace"]["frames"]
+            raw = copy.deepcopy(frames)
+            for i, frame in enumerate(frames):
+                if not _needs_map(frame):
+                    continue
+                url = frame_url(frame)
+                debug_id = ids.get(url)
+                if debug_id:
+                    found = found_debug.get(project_id, {}).get(debug_id)
+                elif event.get("release"):
+                    found = found_url.get(url_key, {}).get(url)
+                else:
+                    found = None
+                if found is None or found.map_id is None:
+                    kind = NO_RELEASE if found is None else (found.error or MISSING_FILE)
+                    frames[i] = _failed(frame, kind, debug_id)
+                else:
+                    frame["data"] = {"sourcemap": found.map_url[:1000], "resolved_with": found.how}
+                    tasks.setdefault((found.map_id, found.minified_id), []).append(
+                        (frames, i, debug_id)
+                    )
+            if holder is not event:
+                changed.append((holder, raw))
+    # One map at a time, each parsed at most once per batch: the cache stays within its
+    # bytes even when a batch touches more maps than it holds.
+    for key in sorted(tasks, key=lambda k: (k[0], k[1] or 0)):
+        entry = sourcemaps.get(key)
+        for frames, i, debug_id in tasks[key]:
+            try:
+                frames[i] = _resolve(frames[i], entry, debug_id)
+            except Exception:  # untrusted frames: never lose the event over one of them
+                logger.exception("symbolication of a frame failed")
+                frames[i] = _failed(frames[i], UNREADABLE, debug_id)
+    for holder, raw in changed:
+        holder["raw_stacktrace"] = {"frames": raw}
 
 
 def _frames(holders: list[dict[str, Any]]):
@@ -124,39 +148,12 @@ def _frames(holders: list[dict[str, Any]]):
                 yield frame
 
 
-def _rewrite(event, holders, ids, found_debug, found_url, parsed) -> None:
-    for holder in holders:
-        frames = holder["stacktrace"]["frames"]
-        raw = copy.deepcopy(frames)
-        changed = False
-        for i, frame in enumerate(frames):
-            if not _needs_map(frame):
-                continue
-            url = frame_url(frame)
-            debug_id = ids.get(url)
-            if debug_id:
-                found = found_debug.get(debug_id)
-            elif event.get("release"):
-                found = found_url.get(url)
-            else:
-                found = None
-            frames[i] = _resolve(frame, found, parsed, debug_id)
-            changed = True
-        if changed and holder is not event:
-            holder["raw_stacktrace"] = {"frames": raw}
-
-
 def _failed(frame: Frame, kind: str, debug_id: str | None) -> Frame:
     data = {"sourcemap_error": kind, **({"debug_id": debug_id} if debug_id else {})}
     return {**frame, "data": data}
 
 
-def _resolve(frame: Frame, found, parsed, debug_id: str | None) -> Frame:
-    if found is None:
-        return _failed(frame, NO_RELEASE, debug_id)
-    if found.map_id is None:
-        return _failed(frame, found.error or MISSING_FILE, debug_id)
-    entry = parsed.get((found.map_id, found.minified_id))
+def _resolve(frame: Frame, entry, debug_id: str | None) -> Frame:
     if entry is None or isinstance(entry, sourcemaps.Unreadable):
         return _failed(frame, UNREADABLE, debug_id)
     token = entry.lookup(frame["lineno"], frame["colno"], frame.get("function"))
@@ -171,24 +168,21 @@ def _resolve(frame: Frame, found, parsed, debug_id: str | None) -> Frame:
     out["function"] = (token.function_name or frame.get("function") or "")[:1000] or "?"
     if "node_modules/" in token.src:
         out["in_app"] = False
-    source = entry.source(token.src_id) if token.src_id is not None else None
-    if source is not None:
-        _context(out, source, token.src_line)
+    context = None
+    if token.src_id is not None:
+        context = entry.context(token.src_id, token.src_line, CONTEXT_LINES)
+    if context is not None:
+        _context(out, *context, token.src_line)
     out["data"] = {
         "symbolicated": True,
-        "sourcemap": found.map_url[:1000],
-        "resolved_with": found.how,
+        **(frame.get("data") or {}),
         **({"debug_id": debug_id} if debug_id else {}),
     }
     return out
 
 
-def _context(frame: Frame, source, line: int) -> None:
-    count = len(source)
-    if line >= count:
-        return
-    start, end = max(0, line - CONTEXT_LINES), min(count, line + CONTEXT_LINES + 1)
-    lines = [text[:MAX_LINE] for text in source[start:end]]
+def _context(frame: Frame, start: int, lines: list[str], line: int) -> None:
+    lines = [text[:MAX_LINE] for text in lines]
     frame["pre_context"] = lines[: line - start]
     frame["context_line"] = lines[line - start]
     frame["post_context"] = lines[line - start + 1 :]
