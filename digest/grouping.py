@@ -149,14 +149,14 @@ def _frame_components(
 
 def frame_value(frame: dict[str, Any], platform: str, js_modules: bool = False) -> str:
     """What a frame contributes: module (else cleaned basename), function, short context line."""
-    frame_platform = frame.get("platform") or platform
     module = frame.get("module")
-    if module and js_modules and frame_platform in JS_PLATFORMS:
+    if module and js_modules and (frame.get("platform") or platform) in JS_PLATFORMS:
         module = _js_module(module)
     module = module or _file_module(frame.get("filename") or frame.get("abs_path"))
     parts = [module, normalize_function(frame.get("function"))]
     if not any(parts):
         return ""
+    frame_platform = frame.get("platform") or platform
     context = " ".join((frame.get("context_line") or "").split())
     if frame_platform in CONTEXT_LINE_PLATFORMS and context and len(context) <= MAX_CONTEXT_LINE:
         parts.append(context)
