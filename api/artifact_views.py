@@ -2,10 +2,10 @@
 
 import orjson
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 
 from api import access
-from api.auth import api_user, api_view
+from api.auth import ApiRequest, api_view
 from api.responses import error, json_response
 from artifacts import chunks
 from artifacts.assemble import assemble
@@ -31,7 +31,7 @@ def options_json(org_slug: str) -> dict:
 
 
 @api_view("GET", "POST", scopes={"GET": WRITE, "POST": WRITE})
-def chunk_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
+def chunk_upload(request: ApiRequest, org_slug: str) -> HttpResponse:
     access.check_org(org_slug)
     if request.method == "GET":
         return json_response(options_json(org_slug))
@@ -56,7 +56,7 @@ def chunk_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 @api_view("POST", scopes={"POST": WRITE})
-def assemble_bundle(request: HttpRequest, org_slug: str) -> HttpResponse:
+def assemble_bundle(request: ApiRequest, org_slug: str) -> HttpResponse:
     access.check_org(org_slug)
     try:
         body = orjson.loads(request.body or b"null")
@@ -67,7 +67,7 @@ def assemble_bundle(request: HttpRequest, org_slug: str) -> HttpResponse:
     names = body.get("projects")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         return error(400, "projects must name at least one project.")
-    mine = {p.slug: p for p in projects_for(api_user(request))}
+    mine = {p.slug: p for p in projects_for(request.api_user)}
     if any(n not in mine for n in names):
         raise Http404  # another project, or none: never say which
     version, dist = body.get("version") or "", body.get("dist") or ""

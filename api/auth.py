@@ -53,12 +53,6 @@ def _unauthorized(detail: str, invalid: bool) -> HttpResponse:
     return error(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-def api_user(request: HttpRequest) -> User:
-    """The token's user, as `api_view` set it (typed, for the views)."""
-    user: User = request.__dict__["api_user"]
-    return user
-
-
 def has_scope(request: HttpRequest, scope: str) -> bool:
     """The one place a token's scopes will be checked (`project:releases`, …). Tokens carry
     every scope of their user today; a scope check plugs in here."""

@@ -5,10 +5,10 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.db.models import Min
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 
 from api import access
-from api.auth import api_user, api_view
+from api.auth import ApiRequest, api_view
 from api.pagination import PaginationError, link_header, paginate
 from api.release_json import deploy_json, release_json
 from api.responses import error, json_response
@@ -21,7 +21,7 @@ from projects.models import Project
 READ, WRITE = "project:read", "project:releases"
 
 
-def _body(request: HttpRequest) -> dict:
+def _body(request: ApiRequest) -> dict:
     try:
         body = orjson.loads(request.body or b"{}")
     except orjson.JSONDecodeError:
@@ -47,11 +47,11 @@ def _text(body: dict, key: str, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) else None
 
 
-def _projects_named(request: HttpRequest, names: object) -> list[Project]:
+def _projects_named(request: ApiRequest, names: object) -> list[Project]:
     """Projects by slug or id among the caller's own; any other name is a 404."""
     if not isinstance(names, list) or not names:
         raise releases.ReleaseError("projects must be a non-empty list of project slugs.")
-    mine = list(projects_for(api_user(request)))
+    mine = list(projects_for(request.api_user))
     out = []
     for name in names:
         found = next((p for p in mine if p.slug == str(name) or str(p.pk) == str(name)), None)
@@ -62,9 +62,9 @@ def _projects_named(request: HttpRequest, names: object) -> list[Project]:
     return out
 
 
-def _rows(request: HttpRequest, version: str) -> list[Release]:
+def _rows(request: ApiRequest, version: str) -> list[Release]:
     rows = list(
-        Release.objects.filter(project__in=projects_for(api_user(request)), version=version)
+        Release.objects.filter(project__in=projects_for(request.api_user), version=version)
         .select_related("project")
         .order_by("project__slug")
     )
@@ -102,13 +102,13 @@ def _commits(body: dict) -> list[releases.CommitInput] | None:
 
 @api_view("GET", "POST", scopes={"GET": READ, "POST": WRITE})
 def release_list(
-    request: HttpRequest, org_slug: str, project_slug: str | None = None
+    request: ApiRequest, org_slug: str, project_slug: str | None = None
 ) -> HttpResponse:
     if project_slug is None:
         access.check_org(org_slug)
-        projects = projects_for(api_user(request))
+        projects = projects_for(request.api_user)
     else:
-        projects = Project.objects.filter(pk=access.project_for(api_user(request), org_slug,
+        projects = Project.objects.filter(pk=access.project_for(request.api_user, org_slug,
                                                                 project_slug).pk)  # fmt: skip
     if request.method == "POST":
         return _create(request)
@@ -134,7 +134,7 @@ def release_list(
     return json_response(body, headers={"Link": link_header(request, settings.BASE_URL, page)})
 
 
-def _create(request: HttpRequest) -> HttpResponse:
+def _create(request: ApiRequest) -> HttpResponse:
     try:
         body = _body(request)
         version = releases.check_version(body.get("version"))
@@ -155,7 +155,7 @@ def _create(request: HttpRequest) -> HttpResponse:
 
 
 @api_view("GET", "PUT", "DELETE", scopes={"GET": READ, "PUT": WRITE, "DELETE": WRITE})
-def release_detail(request: HttpRequest, org_slug: str, version: str) -> HttpResponse:
+def release_detail(request: ApiRequest, org_slug: str, version: str) -> HttpResponse:
     access.check_org(org_slug)
     rows = _rows(request, version)
     if request.method == "DELETE":
@@ -177,7 +177,7 @@ def release_detail(request: HttpRequest, org_slug: str, version: str) -> HttpRes
 
 
 @api_view("GET", "POST", scopes={"GET": READ, "POST": WRITE})
-def deploys(request: HttpRequest, org_slug: str, version: str) -> HttpResponse:
+def deploys(request: ApiRequest, org_slug: str, version: str) -> HttpResponse:
     access.check_org(org_slug)
     rows = _rows(request, version)
     if request.method == "POST":
@@ -206,7 +206,7 @@ def deploys(request: HttpRequest, org_slug: str, version: str) -> HttpResponse:
 
 
 @api_view("GET", scopes={"GET": READ})
-def commits(request: HttpRequest, org_slug: str, version: str) -> HttpResponse:
+def commits(request: ApiRequest, org_slug: str, version: str) -> HttpResponse:
     access.check_org(org_slug)
     rows = _rows(request, version)
     seen = set()
@@ -224,7 +224,7 @@ def commits(request: HttpRequest, org_slug: str, version: str) -> HttpResponse:
 
 
 @api_view("GET", scopes={"GET": READ})
-def repos(request: HttpRequest, org_slug: str) -> HttpResponse:
+def repos(request: ApiRequest, org_slug: str) -> HttpResponse:
     """No repository integrations: set-commits works with `--local` or explicit refs."""
     access.check_org(org_slug)
     return json_response([])

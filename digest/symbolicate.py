@@ -172,7 +172,8 @@ def _resolve(frame: Frame, entry, debug_id: str | None) -> Frame:
     if token.src_id is not None:
         context = entry.context(token.src_id, token.src_line, CONTEXT_LINES)
     if context is not None:
-        _context(out, *context, token.src_line)
+        start, lines = context
+        _context(out, start, lines, token.src_line)
     out["data"] = {
         "symbolicated": True,
         **(frame.get("data") or {}),
