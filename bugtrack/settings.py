@@ -4,6 +4,7 @@ An optional `.env` file in the repository root fills in variables the environmen
 set. A bad value fails at start with ImproperlyConfigured naming the variable.
 """
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,23 @@ RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)
 
 # Alerts.
 ALERTS_MAX_PER_PROJECT_PER_HOUR = _positive_int("ALERTS_MAX_PER_PROJECT_PER_HOUR", 30)
+
+
+def _networks(name: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs, each checked now so that a typo stops the start."""
+    networks = []
+    for item in _read(name, "list", default=[]):
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"Environment variable {name} is invalid: {exc}") from exc
+    return tuple(networks)
+
+
+# Outbound HTTP (alert channels, core/outbound.py) refuses private, loopback, link-local, ...
+# addresses unless they are inside one of these networks (e.g. "10.0.0.0/8" for an
+# internal chat server).
+ALERT_WEBHOOK_ALLOWED_NETWORKS = _networks("ALERT_WEBHOOK_ALLOWED_NETWORKS")
 
 # Digest.
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)
