@@ -228,8 +228,30 @@ def post(
     resolver: Resolver = system_resolver,
     timeout: float | None = None,
 ) -> Response:
-    """POST `body` to `url` through the guard. Any status is returned (the caller decides
-    what 4xx or 5xx means); Refused or Unreachable when there is no answer to return."""
+    """POST `body` to `url` through the guard (see `request`)."""
+    return request("POST", url, body, headers, resolver, timeout)
+
+
+def get(
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    resolver: Resolver = system_resolver,
+    timeout: float | None = None,
+) -> Response:
+    """GET `url` through the guard (e.g. an OIDC discovery document)."""
+    return request("GET", url, None, headers or {}, resolver, timeout)
+
+
+def request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    resolver: Resolver = system_resolver,
+    timeout: float | None = None,
+) -> Response:
+    """One request through the guard. Any status is returned (the caller decides what 4xx
+    or 5xx means); Refused or Unreachable when there is no answer to return."""
     timeout = TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     target = check(url, resolver)
@@ -237,7 +259,7 @@ def post(
     pool = _pool(target, timeout)
     try:
         response = pool.urlopen(
-            "POST",
+            method,
             target.path,
             body=body,
             headers=sent,

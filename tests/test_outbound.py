@@ -161,3 +161,11 @@ def test_a_bad_allowed_networks_value_stops_the_start():
     )
     assert done.returncode != 0
     assert "ALERT_WEBHOOK_ALLOWED_NETWORKS" in done.stderr
+
+
+def test_get_goes_through_the_same_guard(receivers, settings):
+    receiver = receivers()
+    settings.ALERT_WEBHOOK_ALLOWED_NETWORKS = ()
+    with pytest.raises(outbound.Refused):
+        outbound.get(receiver.url)
+    assert receiver.requests == []
