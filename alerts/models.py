@@ -51,7 +51,7 @@ class Channel(models.Model):
     once saved, pages show `masked_url` and never the secret."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_channels")
-    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
+    kind = models.CharField(max_length=20, choices=ChannelKind)
     name = models.CharField(max_length=100)
     url = models.TextField()
     # Webhook: the HMAC key of X-Bugtrack-Signature; ntfy: an access token (Bearer).
@@ -101,13 +101,13 @@ class AlertRule(models.Model):
     on_regression = models.BooleanField("Regression", default=False)
     on_unignored = models.BooleanField("Unignored", default=False)
     frequency = models.CharField(
-        max_length=10, choices=Frequency.choices, blank=True, default=Frequency.NONE
+        max_length=10, choices=Frequency, blank=True, default=Frequency.NONE
     )
     threshold = models.PositiveIntegerField("N", default=100)
     window_minutes = models.PositiveIntegerField("M (minutes)", default=60)
     # Filters: empty means any.
     min_level = models.CharField(
-        "Level at least", max_length=10, choices=Level.choices, blank=True, default=""
+        "Level at least", max_length=10, choices=Level, blank=True, default=""
     )
     environment = models.CharField(max_length=250, blank=True, default="")
     tag_key = models.CharField(max_length=200, blank=True, default="")
@@ -205,9 +205,7 @@ class AlertDelivery(models.Model):
     summary = models.ForeignKey(
         Alert, on_delete=models.SET_NULL, null=True, blank=True, related_name="held_deliveries"
     )
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus, default=DeliveryStatus.PENDING
-    )
+    status = models.CharField(max_length=20, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     # A sender owns the row until this time; a crashed sender's rows become claimable again.
