@@ -255,8 +255,12 @@ def claim_jobs(now: datetime, tally: Tally) -> list[Job]:
 def _mark(outcome: Outcome, now: datetime, tally: Tally) -> None:
     item = outcome.item
     mine = AlertDelivery.objects.filter(id=item.delivery_id, claim_token=outcome.token)
-    done = {"claimed_until": None, "claim_token": "", "updated_at": now}
-    done["http_status"] = outcome.http_status
+    done: dict[str, object] = {
+        "claimed_until": None,
+        "claim_token": "",
+        "updated_at": now,
+        "http_status": outcome.http_status,
+    }
     attempts = item.attempts + 1
     if outcome.kind == "sent":
         mine.update(

@@ -31,7 +31,7 @@ def counts_over(rule: AlertRule, now: datetime) -> dict[int, int]:
     start = window_start(rule, now)
     if rule.frequency == Frequency.EVENTS:
         # Minutes are floored: the minute the window starts in counts whole.
-        rows = (
+        events = (
             IssueMinute.objects.filter(
                 issue__project_id=rule.project_id,
                 minute__gt=start - timedelta(minutes=1),
@@ -42,20 +42,20 @@ def counts_over(rule: AlertRule, now: datetime) -> dict[int, int]:
             .filter(n__gt=rule.threshold)
             .values_list("issue_id", "n")
         )
-    else:
-        rows = (
-            IssueTagValue.objects.filter(
-                issue__project_id=rule.project_id,
-                issue__last_seen__gte=start,
-                key="user",
-                last_seen__gte=start,
-            )
-            .values("issue_id")
-            .annotate(n=Count("id"))
-            .filter(n__gt=rule.threshold)
-            .values_list("issue_id", "n")
+        return dict(events)
+    users = (
+        IssueTagValue.objects.filter(
+            issue__project_id=rule.project_id,
+            issue__last_seen__gte=start,
+            key="user",
+            last_seen__gte=start,
         )
-    return dict(rows)
+        .values("issue_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=rule.threshold)
+        .values_list("issue_id", "n")
+    )
+    return dict(users)
 
 
 @transaction.atomic

@@ -123,11 +123,12 @@ class AlertRule(models.Model):
         return f"alert rule {self.name!r}"
 
     def triggers_on(self, kind: str) -> bool:
-        return {
+        triggers: dict[str, bool] = {
             AlertKind.NEW_ISSUE: self.on_new,
             AlertKind.REGRESSION: self.on_regression,
             AlertKind.UNIGNORED: self.on_unignored,
-        }.get(kind, False)
+        }
+        return triggers.get(kind, False)
 
 
 DEFAULT_RULE = {
