@@ -1,4 +1,10 @@
-"""Admitting pending alerts: flood control, then one delivery row per recipient.
+"""Admitting pending alerts: the project's rules pick the targets (email, channels), flood
+control caps each target, then one delivery row per recipient address and per channel.
+
+Flood control is per target: at most ALERTS_MAX_PER_PROJECT_PER_HOUR alerts per rolling hour
+go to email, and as many to each channel; past that, the target's share of an alert is held
+and reported by that target's one summary when its window ends (email: `Alert.summary`, as
+before channels; a channel: a held `AlertDelivery` pointing at the channel's summary).
 
 Planning for one project runs in one transaction under a per-project lock, so the hourly quota
 is counted consistently even with several senders.
@@ -11,7 +17,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Q, When
 
-from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus
+from alerts.emails import alert_event
+from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, Channel, DeliveryStatus
+from alerts.rules import enabled_rules, targets_for
 from projects.models import Membership
 
 WINDOW = timedelta(hours=1)
@@ -50,7 +58,7 @@ def recipients_for(project_id: int) -> list[tuple[int, str]]:
     return result
 
 
-def _lock_project(project_id: int) -> bool:
+def lock_project(project_id: int) -> bool:
     """Serialize planners per project. SQLite's IMMEDIATE transactions already serialize."""
     if connection.vendor != "postgresql":
         return True
@@ -61,46 +69,126 @@ def _lock_project(project_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _admit(alert: Alert, recipients: list[tuple[int, str]], now: datetime) -> None:
-    AlertDelivery.objects.bulk_create(
-        [
-            AlertDelivery(alert=alert, user_id=user_id, email=email, next_attempt_at=now)
-            for user_id, email in recipients
-        ],
-        ignore_conflicts=True,
-    )
+NO_RECIPIENTS = "No recipients: nobody in the project has alerts on."
+NO_TARGETS = "No rule sends this alert anywhere."
+
+
+def _email_rows(alert: Alert, recipients: list[tuple[int, str]], now: datetime) -> list:
+    return [
+        AlertDelivery(alert=alert, user_id=user_id, email=email, next_attempt_at=now)
+        for user_id, email in recipients
+    ]
+
+
+def _decide(alert: Alert, rows: list[AlertDelivery], now: datetime, why_none: str) -> None:
+    AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     alert.decided_at = now
-    if recipients:
+    if any(r.status == DeliveryStatus.PENDING for r in rows):
         alert.status = AlertStatus.SENDING
+    elif any(r.status == DeliveryStatus.HELD for r in rows) or alert.summary_id:
+        alert.status = AlertStatus.HELD
     else:
         alert.status = AlertStatus.SENT
         alert.sent_at = now
-        alert.last_error = "No recipients: nobody in the project has alerts on."
-    alert.save(update_fields=["status", "decided_at", "sent_at", "last_error"])
+        alert.last_error = why_none
+    alert.save(update_fields=["status", "decided_at", "sent_at", "last_error", "summary"])
 
 
-def _open_summary(project_id: int, now: datetime) -> Alert:
-    """The summary collecting this window's held alerts; it goes out when the window ends."""
+def _admit_summary(alert: Alert, recipients: list[tuple[int, str]], now: datetime) -> None:
+    if alert.channel_id is None:
+        _decide(alert, _email_rows(alert, recipients, now), now, NO_RECIPIENTS)
+    else:
+        row = AlertDelivery(alert=alert, channel_id=alert.channel_id, next_attempt_at=now)
+        _decide(alert, [row], now, "")
+
+
+def open_summary(project_id: int, channel: Channel | None, now: datetime) -> Alert:
+    """The summary collecting this window's held alerts of one target (None: email); it
+    goes out when the window ends."""
     summary = Alert.objects.filter(
-        project_id=project_id, kind=AlertKind.SUMMARY, status=AlertStatus.PENDING
+        project_id=project_id, kind=AlertKind.SUMMARY, status=AlertStatus.PENDING, channel=channel
     ).first()
     if summary is None:
         summary = Alert.objects.create(
             project_id=project_id,
             kind=AlertKind.SUMMARY,
+            channel=channel,
             created_at=now,
             next_attempt_at=now + WINDOW,
         )
     return summary
 
 
+class Quotas:
+    """What is left of each target's hourly cap in one project (email is the target None)."""
+
+    def __init__(self, project_id: int, now: datetime) -> None:
+        self.project_id, self.now = project_id, now
+        self.left: dict[int | None, int] = {}
+
+    def _used(self, channel_id: int | None) -> int:
+        recent = AlertDelivery.objects.filter(
+            alert__project_id=self.project_id, alert__decided_at__gt=self.now - WINDOW
+        ).exclude(alert__kind__in=[AlertKind.SUMMARY, AlertKind.TEST])
+        if channel_id is None:
+            return recent.filter(channel__isnull=True).values("alert_id").distinct().count()
+        return recent.filter(channel_id=channel_id).exclude(status=DeliveryStatus.HELD).count()
+
+    def take(self, channel_id: int | None) -> bool:
+        if channel_id not in self.left:
+            self.left[channel_id] = settings.ALERTS_MAX_PER_PROJECT_PER_HOUR - self._used(
+                channel_id
+            )
+        if self.left[channel_id] <= 0:
+            return False
+        self.left[channel_id] -= 1
+        return True
+
+
+def _plan_alert(
+    alert: Alert,
+    targets_rules: list,
+    recipients: list[tuple[int, str]],
+    quotas: Quotas,
+    now: datetime,
+    result: PlanResult,
+) -> None:
+    targets = targets_for(alert, targets_rules, alert_event(alert) if alert.issue_id else None)
+    rows: list[AlertDelivery] = []
+    if targets.email:
+        if quotas.take(None):
+            rows += _email_rows(alert, recipients, now)
+        else:
+            alert.summary = open_summary(alert.project_id, None, now)
+    for channel in targets.channels.values():
+        if quotas.take(channel.pk):
+            rows.append(AlertDelivery(alert=alert, channel=channel, next_attempt_at=now))
+        else:
+            summary = open_summary(alert.project_id, channel, now)
+            rows.append(
+                AlertDelivery(
+                    alert=alert,
+                    channel=channel,
+                    status=DeliveryStatus.HELD,
+                    summary=summary,
+                    next_attempt_at=now,
+                )
+            )
+    _decide(alert, rows, now, NO_RECIPIENTS if targets.email else NO_TARGETS)
+    if alert.status == AlertStatus.HELD:
+        result.held += 1
+    else:
+        result.admitted += 1
+
+
 @transaction.atomic
 def plan_project(project_id: int, now: datetime) -> PlanResult:
     result = PlanResult()
-    if not _lock_project(project_id):
+    if not lock_project(project_id):
         return result  # another sender is planning this project right now
     due = list(
         Alert.objects.filter(due_pending(now), project_id=project_id)
+        .select_related("issue", "project")
         # Summaries first, so that alerts held now open the next window.
         .order_by(Case(When(kind=AlertKind.SUMMARY, then=0), default=1), "created_at", "id")[
             :MAX_ALERTS_PER_PLAN
@@ -109,29 +197,13 @@ def plan_project(project_id: int, now: datetime) -> PlanResult:
     if not due:
         return result
     recipients = recipients_for(project_id)
-    used = (
-        Alert.objects.filter(project_id=project_id, decided_at__gt=now - WINDOW)
-        .exclude(kind=AlertKind.SUMMARY)
-        .exclude(status=AlertStatus.HELD)
-        .count()
-    )
-    quota = settings.ALERTS_MAX_PER_PROJECT_PER_HOUR - used
-    held: list[int] = []
+    rules = enabled_rules(project_id)
+    quotas = Quotas(project_id, now)
     for alert in due:
         if alert.kind == AlertKind.SUMMARY:
-            _admit(alert, recipients, now)
-        elif quota > 0:
-            _admit(alert, recipients, now)
-            quota -= 1
-            result.admitted += 1
+            _admit_summary(alert, recipients, now)
         else:
-            held.append(alert.pk)
-    if held:
-        # One statement however big the flood: the planner's lock is held only briefly.
-        Alert.objects.filter(pk__in=held).update(
-            status=AlertStatus.HELD, decided_at=now, summary=_open_summary(project_id, now)
-        )
-        result.held = len(held)
+            _plan_alert(alert, rules, recipients, quotas, now, result)
     return result
 
 

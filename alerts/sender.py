@@ -1,7 +1,9 @@
 """Delivering the alert outbox: `send_due_alerts()` is one step; `run()` loops it.
 
-Each step: give up on what is older than a day, admit pending alerts (flood control, fan-out
-to recipients), then claim due deliveries in small batches and send them. A claim is a lease
+Each step: give up on what is older than a day, raise the alerts of frequency rules, admit
+pending alerts (rules, flood control, fan-out to recipients and channels), hand the due
+channel deliveries to the channel threads (`alerts/dispatch.py`), then claim due email
+deliveries in small batches and send them. A claim is a lease
 (`claimed_until` + `claim_token`): rows are taken atomically (PostgreSQL: FOR UPDATE SKIP
 LOCKED; SQLite: IMMEDIATE transactions), and only the claimant may mark them sent. A sender
 that dies after sending but before marking leaves a lease that expires, so the email is sent
@@ -24,7 +26,9 @@ from django.db import close_old_connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from alerts import dispatch
 from alerts.emails import render_alert
+from alerts.frequency import has_recent_counts, prune_minutes, raise_frequency_alerts
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
 from core import metrics
@@ -63,7 +67,9 @@ def claim_deliveries(now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list
     token = uuid.uuid4().hex
     with transaction.atomic():
         ids = list(
-            AlertDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            AlertDelivery.objects.filter(
+                status=DeliveryStatus.PENDING, next_attempt_at__lte=now, channel__isnull=True
+            )
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .order_by("next_attempt_at", "id")
             .select_for_update(skip_locked=True)
@@ -208,34 +214,58 @@ def settle_alerts() -> int:
     settled = 0
     for alert_id in list(done[:1000]):
         deliveries = AlertDelivery.objects.filter(alert_id=alert_id)
-        failed = deliveries.filter(status=DeliveryStatus.FAILED).first()
+        failed = deliveries.filter(status=DeliveryStatus.FAILED).select_related("channel").first()
         update: dict = {"sent_at": deliveries.aggregate(last=Max("sent_at"))["last"]}
         if failed is not None:
-            update.update(
-                status=AlertStatus.FAILED, last_error=f"{failed.email}: {failed.last_error}"
-            )
+            target = failed.channel.name if failed.channel else failed.email
+            update.update(status=AlertStatus.FAILED, last_error=f"{target}: {failed.last_error}")
         else:
             update.update(status=AlertStatus.SENT, last_error="")
         settled += Alert.objects.filter(id=alert_id, status=AlertStatus.SENDING).update(**update)
     return settled
 
 
+def _add(result: StepResult, tally: dispatch.Tally) -> None:
+    result.sent += tally.sent
+    result.retried += tally.retried
+    result.failed += tally.failed
+
+
 def send_due_alerts(
-    now: datetime | None = None, should_stop: Callable[[], bool] = lambda: False
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    dispatcher: dispatch.Dispatcher | None = None,
 ) -> StepResult:
-    """One bounded step of the sender; `now` is a parameter so tests can move time."""
+    """One bounded step of the sender; `now` is a parameter so tests can move time.
+
+    Channel requests run on `dispatcher`'s threads while email goes out here. The loop passes
+    its long-lived dispatcher and collects outcomes in a later step; without one, the step
+    makes its own and waits for it (a hanging endpoint then costs its timeout, in parallel)."""
     now = now or timezone.now()
+    own = dispatcher is None
+    pool = dispatcher or dispatch.Dispatcher()
     result = StepResult()
-    result.failed = expire_old(now)
-    planned = plan_due_alerts(now)
-    result.admitted, result.held = planned.admitted, planned.held
-    for _ in range(MAX_BATCHES_PER_STEP):
-        token, rows = claim_deliveries(now)
-        if not rows:
-            break
-        _send_batch(rows, token, now, result)
-        if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
-            break
+    try:
+        result.failed = expire_old(now)
+        raise_frequency_alerts(now)
+        planned = plan_due_alerts(now)
+        result.admitted, result.held = planned.admitted, planned.held
+        tally = dispatch.record(pool.finished(), now)
+        for job in dispatch.claim_jobs(now, tally):
+            pool.submit(job)
+        _add(result, tally)
+        for _ in range(MAX_BATCHES_PER_STEP):
+            token, rows = claim_deliveries(now)
+            if not rows:
+                break
+            _send_batch(rows, token, now, result)
+            if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
+                break
+        if own:
+            _add(result, dispatch.record(pool.finished(block=True), now))
+    finally:
+        if own:
+            pool.shutdown()
     settle_alerts()
     metrics.alert_outcomes(sent=result.sent, failed=result.failed, retried=result.retried)
     return result
@@ -248,6 +278,7 @@ def prune_old(now: datetime) -> int:
         status__in=[AlertStatus.PENDING, AlertStatus.SENDING]
     )
     ids = list(old.values_list("id", flat=True)[:1000])
+    prune_minutes(now)
     return Alert.objects.filter(id__in=ids).delete()[1].get("alerts.Alert", 0) if ids else 0
 
 
@@ -258,6 +289,7 @@ def has_work() -> bool:
     return (
         Alert.objects.filter(status__in=active).exists()
         or AlertDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+        or has_recent_counts(timezone.now())
     )
 
 
@@ -268,15 +300,23 @@ def run(interval: float = 2.0, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     should_stop = stop.is_set
     next_prune = 0.0
+    pool = dispatch.Dispatcher()
     while not should_stop():
         close_old_connections()
         try:
             if time.monotonic() >= next_prune:
                 prune_old(timezone.now())
                 next_prune = time.monotonic() + PRUNE_EVERY
-            result = send_due_alerts(should_stop=should_stop) if has_work() else StepResult()
-            if result.sent or result.held or result.retried or result.failed:
+            busy = pool.busy() or has_work()
+            result = send_due_alerts(should_stop=should_stop, dispatcher=pool) if busy else None
+            if result and (result.sent or result.held or result.retried or result.failed):
                 log.info("sendalerts: %s", result)
         except Exception:
             log.exception("sendalerts step failed; retrying")
-        stop.wait(interval)
+        if pool.busy():
+            pool.wait_any(interval)  # a channel's answer is recorded as soon as it is in
+        else:
+            stop.wait(interval)
+    pool.shutdown()  # let the channel threads finish, then write down what they did
+    with contextlib.suppress(Exception):
+        dispatch.record(pool.finished(block=True), timezone.now())

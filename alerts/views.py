@@ -1,9 +1,12 @@
-"""Alert pages: a project's alerts (incl. held and failed), the test email, failed alerts."""
+"""Alert pages: a project's alerts (incl. held and failed), its channels and rules, the test
+email and channel tests, failed alerts of all projects. One view per action; state changes
+are POST + CSRF and for project admins."""
 
 import smtplib
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -11,13 +14,17 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from alerts.access import channel_admin, channel_member, rule_admin
+from alerts.channel_admin import create_channel, queue_test
 from alerts.emails import make_test_email
-from alerts.models import Alert, AlertStatus, DeliveryStatus
+from alerts.forms import ChannelForm, RuleForm
+from alerts.models import Alert, AlertRule, AlertStatus, Channel, DeliveryStatus
 from core.http import AuthenticatedHttpRequest
 from projects.access import project_admin, project_member, staff_required
 from projects.models import Membership
 
 PAGE_SIZE = 50
+LOG_SIZE = 50
 
 
 def _with_delivery_counts(alerts):
@@ -47,8 +54,108 @@ def project_alerts(request: AuthenticatedHttpRequest, membership: Membership) ->
             "status": status,
             "statuses": AlertStatus.choices,
             "max_per_hour": settings.ALERTS_MAX_PER_PROJECT_PER_HOUR,
+            "channels": project.alert_channels.all(),
+            "rules": project.alert_rules.prefetch_related("channels"),
         },
     )
+
+
+def _back(slug: str) -> HttpResponse:
+    return redirect("alerts:project_alerts", slug)
+
+
+@project_admin
+def channel_add(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
+    project = membership.project
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            channel = create_channel(
+                project, data["kind"], data["url"], data["name"], data["secret"],
+                add_to_default_rule=data["add_to_default_rule"],
+            )  # fmt: skip
+        except ValidationError as exc:  # the name may resolve differently a moment later
+            form.add_error("url", exc)
+        else:
+            messages.success(request, f"Channel {channel.name!r} added. Send it a test.")
+            return _back(project.slug)
+    return render(request, "alerts/channel_form.html", {"project": project, "form": form})
+
+
+@channel_member
+def channel_log(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    deliveries = channel.deliveries.select_related("alert", "alert__issue").order_by("-id")
+    return render(
+        request,
+        "alerts/channel_log.html",
+        {
+            "project": membership.project,
+            "membership": membership,
+            "channel": channel,
+            "deliveries": deliveries[:LOG_SIZE],
+        },
+    )
+
+
+@require_POST
+@channel_admin
+def channel_test(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    queue_test(channel)
+    messages.success(
+        request, f"A test message to {channel.name!r} is queued; its delivery log shows the result."
+    )
+    return redirect("alerts:channel_log", membership.project.slug, channel.pk)
+
+
+@require_POST
+@channel_admin
+def channel_delete(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    channel.delete()
+    messages.success(request, f"Channel {channel.name!r} removed.")
+    return _back(membership.project.slug)
+
+
+def _rule_page(
+    request: AuthenticatedHttpRequest, membership: Membership, rule: AlertRule | None
+) -> HttpResponse:
+    project = membership.project
+    form = RuleForm(request.POST or None, instance=rule, project=project)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Rule {saved.name!r} saved.")
+        return _back(project.slug)
+    return render(
+        request, "alerts/rule_form.html", {"project": project, "form": form, "rule": rule}
+    )
+
+
+@project_admin
+def rule_add(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
+    return _rule_page(request, membership, None)
+
+
+@rule_admin
+def rule_edit(
+    request: AuthenticatedHttpRequest, membership: Membership, rule: AlertRule
+) -> HttpResponse:
+    return _rule_page(request, membership, rule)
+
+
+@require_POST
+@rule_admin
+def rule_delete(
+    request: AuthenticatedHttpRequest, membership: Membership, rule: AlertRule
+) -> HttpResponse:
+    rule.delete()
+    messages.success(request, f"Rule {rule.name!r} removed.")
+    return _back(membership.project.slug)
 
 
 def _after_test_email(slug: str) -> str:

@@ -4,6 +4,7 @@ An optional `.env` file in the repository root fills in variables the environmen
 set. A bad value fails at start with ImproperlyConfigured naming the variable.
 """
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,22 @@ ARTIFACT_MAX_BUNDLES_PER_PROJECT = _positive_int("ARTIFACT_MAX_BUNDLES_PER_PROJE
 ARTIFACT_MAX_BYTES_PER_PROJECT = _positive_int("ARTIFACT_MAX_BYTES_PER_PROJECT", 1024**3)
 # Parsed source maps kept per worker process (LRU by the maps' size).
 ARTIFACT_CACHE_BYTES = _positive_int("ARTIFACT_CACHE_BYTES", 96 * 1024 * 1024)
+
+def _networks(name: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs, each checked now so that a typo stops the start."""
+    networks = []
+    for item in _read(name, "list", default=[]):
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"Environment variable {name} is invalid: {exc}") from exc
+    return tuple(networks)
+
+
+# Outbound HTTP (alert channels, core/outbound.py) refuses private, loopback, link-local, ...
+# addresses unless they are inside one of these networks (e.g. "10.0.0.0/8" for an
+# internal chat server).
+ALERT_WEBHOOK_ALLOWED_NETWORKS = _networks("ALERT_WEBHOOK_ALLOWED_NETWORKS")
 
 # Digest.
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)

@@ -1,5 +1,6 @@
 """Roll a batch's new events up into their issues: counters, lifecycle, history, alerts,
-per-issue tag counts and hourly buckets. Called by the digest inside its transaction."""
+per-issue tag counts, hourly buckets and per-minute counts. Called by the digest inside its
+transaction."""
 
 from collections import defaultdict
 from datetime import datetime
@@ -15,6 +16,7 @@ from issues.models import (
     Issue,
     IssueBucket,
     IssueHistory,
+    IssueMinute,
     IssueStatus,
     IssueTagValue,
     Release,
@@ -157,11 +159,14 @@ def update_tags_and_buckets(
 ) -> None:
     tags: dict[tuple[int, str, str], list] = {}
     buckets: dict[tuple[int, datetime], int] = defaultdict(int)
+    minutes: dict[tuple[int, datetime], int] = defaultdict(int)
     for key, events in by_key.items():
         issue_id = issues[key].pk
         for p in events:
             ts = p.timestamp
-            buckets[(issue_id, ts.replace(minute=0, second=0, microsecond=0))] += 1
+            minute = ts.replace(second=0, microsecond=0)
+            minutes[(issue_id, minute)] += 1
+            buckets[(issue_id, minute.replace(minute=0))] += 1
             for tag, value in p.tags.items():  # per event and tag: kept lean
                 entry = tags.get(tag_key := (issue_id, tag, value))
                 if entry is None:
@@ -181,6 +186,14 @@ def update_tags_and_buckets(
         IssueBucket,
         ["issue_id", "hour"],
         [(*k, n) for k, n in sorted(buckets.items())],
+        first=None,
+        last=None,
+    )
+    # For frequency alert rules ("more than N events in M minutes"): one statement per batch.
+    upsert_add(
+        IssueMinute,
+        ["issue_id", "minute"],
+        [(*k, n) for k, n in sorted(minutes.items())],
         first=None,
         last=None,
     )

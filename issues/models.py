@@ -108,6 +108,24 @@ class IssueBucket(models.Model):
         return f"{self.hour:%Y-%m-%d %H}h: {self.count}"
 
 
+class IssueMinute(models.Model):
+    """Events per issue per minute (by event timestamp), for frequency alert rules. The digest
+    upserts it with the hourly buckets; rows older than a day are pruned (the longest window)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="minutes")
+    minute = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "minute"], name="unique_issue_minute")
+        ]
+        indexes = [models.Index(fields=["minute"], name="issue_minute_prune_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.count} events of issue {self.issue_id} at {self.minute}"
+
+
 class HistoryKind(models.TextChoices):
     FIRST_SEEN = "first_seen", "First seen"
     REGRESSED = "regressed", "Regressed"

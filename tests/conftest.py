@@ -154,3 +154,21 @@ def browser(monkeypatch):
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def receivers(settings):
+    """Start real HTTP receivers (`receivers(statuses=[500, 200])`); outbound HTTP may reach
+    127.0.0.0/8 for the test, as ALERT_WEBHOOK_ALLOWED_NETWORKS would allow in production."""
+    from tests.receivers import Receiver
+
+    settings.ALERT_WEBHOOK_ALLOWED_NETWORKS = ("127.0.0.0/8",)
+    started: list[Receiver] = []
+
+    def start(**kwargs) -> Receiver:
+        started.append(Receiver(**kwargs).start())
+        return started[-1]
+
+    yield start
+    for receiver in started:
+        receiver.stop()

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.invitations import invite
+from alerts.models import Channel
 from projects.models import Membership, Project
 from projects.services import create_project
 from tests.conftest import make_user
@@ -42,6 +43,7 @@ ACCESS = {
     "projects:setup": MEMBER,
     "ingest:send_test_event": MEMBER,
     "alerts:project_alerts": MEMBER,
+    "alerts:channel_log": MEMBER,
     "issues:list": MEMBER,
     "issues:bulk": MEMBER,
     "issues:releases": MEMBER,
@@ -59,6 +61,12 @@ ACCESS = {
     "projects:member_role": ADMIN,
     "projects:member_remove": ADMIN,
     "alerts:send_test_email": ADMIN,
+    "alerts:channel_add": ADMIN,
+    "alerts:channel_test": ADMIN,
+    "alerts:channel_delete": ADMIN,
+    "alerts:rule_add": ADMIN,
+    "alerts:rule_edit": ADMIN,
+    "alerts:rule_delete": ADMIN,
     "projects:create": STAFF,
     "accounts:invite": STAFF,
     "accounts:revoke_invitation": STAFF,
@@ -82,7 +90,7 @@ PUBLIC = {
 PUBLIC_NAMESPACES = ("api:",)
 
 # URL kwargs that name an object inside the project of the URL's slug.
-PROJECT_OBJECTS = ("issue_id", "key_id", "member_id", "event_id")
+PROJECT_OBJECTS = ("issue_id", "key_id", "member_id", "event_id", "channel_id", "rule_id")
 
 
 Route = tuple[str, tuple[str, ...]]  # full URL name, its kwarg names
@@ -143,6 +151,8 @@ def _project_objects(project: Project, owner: User) -> dict[str, Any]:
         "event_id": make_event(issue).event_id,
         "key_id": project.keys.get().pk,
         "member_id": Membership.objects.filter(project=project).exclude(user=owner).first().pk,
+        "channel_id": Channel.objects.create(project=project, kind="slack", url="https://x/").pk,
+        "rule_id": project.alert_rules.get().pk,
     }
 
 

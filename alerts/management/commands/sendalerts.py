@@ -9,7 +9,9 @@ from alerts.sender import run, send_due_alerts
 
 
 class Command(BaseCommand):
-    help = "Deliver pending alert emails: flood control, retries with backoff, exactly one claim."
+    help = (
+        "Deliver pending alerts (email and channels): rules, flood control, retries with backoff."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="seconds between steps")

@@ -1,0 +1,68 @@
+"""The Alerts tab's forms: a channel (URL checked as the sender will check it) and a rule."""
+
+from typing import Any
+
+from django import forms
+
+from alerts.channel_admin import check_url
+from alerts.frequency import MAX_WINDOW
+from alerts.models import AlertRule, Channel, ChannelKind, Frequency
+from projects.models import Project
+
+MAX_WINDOW_MINUTES = int(MAX_WINDOW.total_seconds() // 60)
+
+
+class ChannelForm(forms.Form):
+    kind = forms.ChoiceField(choices=ChannelKind.choices)
+    name = forms.CharField(max_length=100, required=False, help_text="A label; default: the kind.")
+    url = forms.CharField(
+        label="URL",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"autocomplete": "off"}),
+        help_text="The incoming-webhook URL (ntfy: the topic URL). Shown masked once saved.",
+    )
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Webhook: the key of X-Bugtrack-Signature. ntfy: an access token.",
+    )
+    add_to_default_rule = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Send new issues, regressions and unignored issues here",
+    )
+
+    def clean_url(self) -> str:
+        return check_url(self.cleaned_data["url"])
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = AlertRule
+        fields = [
+            "name", "enabled", "on_new", "on_regression", "on_unignored", "frequency",
+            "threshold", "window_minutes", "min_level", "environment", "tag_key", "tag_value",
+            "email", "channels",
+        ]  # fmt: skip
+        widgets = {"channels": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.project = project
+        channels = self.fields["channels"]
+        assert isinstance(channels, forms.ModelMultipleChoiceField)
+        channels.queryset = Channel.objects.filter(project=project)
+        self.fields["window_minutes"].help_text = f"1 to {MAX_WINDOW_MINUTES}."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        triggers = [data.get(f) for f in ("on_new", "on_regression", "on_unignored")]
+        if not any(triggers) and data.get("frequency", Frequency.NONE) == Frequency.NONE:
+            raise forms.ValidationError("Choose at least one trigger.")
+        window = data.get("window_minutes")
+        if window is not None and not 1 <= window <= MAX_WINDOW_MINUTES:
+            self.add_error("window_minutes", f"Between 1 and {MAX_WINDOW_MINUTES} minutes.")
+        if data.get("tag_value") and not data.get("tag_key"):
+            self.add_error("tag_key", "A tag value needs a tag name.")
+        return data
