@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('alerts', '0002_deliveries'),
-        ('issues', '0007_issue_minute'),
+        ('issues', '0008_issue_minute'),
         ('projects', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

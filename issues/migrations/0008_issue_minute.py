@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issues', '0006_events_move_to_their_own_app'),
+        ('issues', '0007_release_management'),
     ]
 
     operations = [
