@@ -5,7 +5,6 @@ again), or checks the whole archive and stores it in one transaction. Any refusa
 nothing; the chunks of a refused bundle are deleted with it.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -61,7 +60,7 @@ def assemble(
     missing = chunks.missing(parts)
     if missing:
         return Assembly("not_found", missing)
-    data = _concatenate(parts, total)
+    data = chunks.concatenate(parts, total, settings.ARTIFACT_MAX_BUNDLE_BYTES, "bundle")
     try:
         bundle = _check(data)
     finally:
@@ -72,18 +71,6 @@ def assemble(
         for project in todo:
             _store(project, total, bundle, release[:250], dist[:64])
     return Assembly("ok")
-
-
-def _concatenate(parts: list[str], total: str) -> bytes:
-    sizes = dict(UploadChunk.objects.filter(pk__in=parts).values_list("pk", "size"))
-    if sum(sizes[p] for p in parts) > settings.ARTIFACT_MAX_BUNDLE_BYTES:
-        UploadChunk.objects.filter(pk__in=parts).delete()
-        raise TooLarge(f"The bundle is larger than {settings.ARTIFACT_MAX_BUNDLE_BYTES} bytes.")
-    blobs = dict(UploadChunk.objects.filter(pk__in=parts).values_list("pk", "data"))
-    data = b"".join(bytes(blobs[p]) for p in parts)
-    if hashlib.sha1(data).hexdigest() != total:
-        raise UploadRefused("The chunks do not add up to the checksum.")
-    return data
 
 
 def _check(data: bytes) -> manifest.Manifest:

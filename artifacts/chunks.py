@@ -71,6 +71,20 @@ def store(parts: Iterable[tuple[str, str, bytes]]) -> int:
     return len(new)
 
 
+def concatenate(parts: list[str], total: str, limit: int, what: str) -> bytes:
+    """The upload made of `parts`, checked against its SHA-1 `total`; at most `limit` bytes
+    (counted before anything is read: past it, the chunks are deleted and it is a 413)."""
+    sizes = dict(UploadChunk.objects.filter(pk__in=parts).values_list("pk", "size"))
+    if sum(sizes[p] for p in parts) > limit:
+        UploadChunk.objects.filter(pk__in=parts).delete()
+        raise TooLarge(f"The {what} is larger than {limit} bytes.")
+    blobs = dict(UploadChunk.objects.filter(pk__in=parts).values_list("pk", "data"))
+    data = b"".join(bytes(blobs[p]) for p in parts)
+    if hashlib.sha1(data).hexdigest() != total:
+        raise UploadRefused("The chunks do not add up to the checksum.")
+    return data
+
+
 def missing(checksums: list[str]) -> list[str]:
     known = set(UploadChunk.objects.filter(pk__in=checksums).values_list("pk", flat=True))
     return [c for c in checksums if c not in known]
