@@ -71,3 +71,36 @@ class ArtifactFile(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class DebugFile(models.Model):
+    """One object of a `sentry-cli debug-files upload` (ELF, Mach-O, PE, PDB, Breakpad, ...),
+    kept for a future native symbolication step (docs/debug-files.md)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="debug_files")
+    checksum = models.CharField(max_length=40)  # SHA-1 of the uploaded file
+    debug_id = models.CharField(max_length=64)  # symbolic's form: lowercase UUID[-appendix]
+    code_id = models.CharField(max_length=64, blank=True, default="")
+    object_name = models.CharField(max_length=250)
+    cpu_name = models.CharField(max_length=32)  # symbolic's arch: x86_64, arm64, ...
+    file_format = models.CharField(max_length=32)  # elf, macho, pe, pdb, breakpad, ...
+    kind = models.CharField(max_length=16)  # lib, exe, dbg, ...
+    features = models.JSONField(default=list)  # symtab, debug, unwind, sources
+    content = models.BinaryField()  # the whole file, zstd
+    file_size = models.BigIntegerField()  # uncompressed
+    size = models.BigIntegerField()  # stored (compressed) bytes, for the quota
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "checksum", "debug_id"], name="unique_debug_file"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "debug_id"], name="debug_file_id"),
+            models.Index(fields=["project", "created_at"], name="debug_file_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.debug_id}"
