@@ -1,4 +1,5 @@
-"""sentry-cli's upload protocol: chunk-upload options and chunks, then assemble."""
+"""sentry-cli's upload protocol: chunk-upload options and chunks, then assemble (bundles here,
+debug files in api/dif_views.py)."""
 
 import orjson
 from django.conf import settings
@@ -17,16 +18,17 @@ WRITE = "project:releases"
 
 def options_json(org_slug: str) -> dict:
     """What sentry-cli reads before uploading; `accept` names only what we implement."""
+    largest = max(settings.ARTIFACT_MAX_BUNDLE_BYTES, settings.ARTIFACT_MAX_DEBUG_FILE_BYTES)
     return {
         "url": f"{settings.BASE_URL}/api/0/organizations/{org_slug}/chunk-upload/",
         "chunkSize": settings.ARTIFACT_MAX_CHUNK_BYTES,
         "chunksPerRequest": chunks.CHUNKS_PER_REQUEST,
-        "maxFileSize": settings.ARTIFACT_MAX_BUNDLE_BYTES,
+        "maxFileSize": largest,  # a bundle or a debug file
         "maxRequestSize": chunks.max_request_bytes(),
         "concurrency": 2,
         "hashAlgorithm": "sha1",
         "compression": ["gzip"],
-        "accept": ["artifact_bundles", "artifact_bundles_v2"],
+        "accept": ["artifact_bundles", "artifact_bundles_v2", "debug_files"],
     }
 
 

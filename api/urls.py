@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from api import artifact_views, release_views, views
+from api import artifact_views, dif_views, release_views, views
 
 app_name = "api"
 
@@ -24,6 +24,16 @@ urlpatterns = [
         "api/0/projects/<str:org_slug>/<str:project_slug>/events/<str:event_id>/",
         views.project_event,
         name="project_event",
+    ),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/files/difs/assemble/",
+        dif_views.assemble_difs,
+        name="assemble_difs",
+    ),
+    path(
+        "api/0/projects/<str:org_slug>/<str:project_slug>/files/dsyms/",
+        dif_views.list_difs,
+        name="difs",
     ),
     path(f"{ORG}chunk-upload/", artifact_views.chunk_upload, name="chunk_upload"),
     path(f"{ORG}artifactbundle/assemble/", artifact_views.assemble_bundle, name="assemble_bundle"),

@@ -46,13 +46,13 @@ def digested_frame(project, event: dict) -> dict:
     return data["exception"]["values"][0]["stacktrace"]["frames"][-1]
 
 
-def test_the_chunk_upload_options_name_sha1_gzip_and_only_artifact_bundles(client, project, owner):
+def test_the_chunk_upload_options_name_sha1_gzip_bundles_and_debug_files(client, project, owner):
     response = client.get(
         "/api/0/organizations/bugtrack/chunk-upload/", headers=auth(token_for(owner))
     )
     body = response.json()
     assert body["hashAlgorithm"] == "sha1" and body["compression"] == ["gzip"]
-    assert set(body["accept"]) == {"artifact_bundles", "artifact_bundles_v2"}
+    assert set(body["accept"]) == {"artifact_bundles", "artifact_bundles_v2", "debug_files"}
     assert body["url"].endswith("/api/0/organizations/bugtrack/chunk-upload/")
     assert client.get("/api/0/organizations/bugtrack/chunk-upload/").status_code == 401
     assert client.get("/api/0/organizations/other/chunk-upload/",
