@@ -250,6 +250,7 @@ ARTIFACT_MAX_DEBUG_BYTES_PER_PROJECT = _positive_int(
 # Parsed source maps kept per worker process (LRU by the maps' size).
 ARTIFACT_CACHE_BYTES = _positive_int("ARTIFACT_CACHE_BYTES", 96 * 1024 * 1024)
 
+
 def _networks(name: str) -> tuple[str, ...]:
     """Comma-separated CIDRs, each checked now so that a typo stops the start."""
     networks = []
