@@ -5,12 +5,11 @@ calls Django's handler), so no session, auth or CSRF work happens.
 """
 
 import logging
-import time
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from core import metrics
 from core.logging import bind_request_id
@@ -66,8 +65,8 @@ def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
 def handle(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
     if request.method != "POST":
         raise MethodNotAllowed("only POST is allowed here")
-    received_at = timezone.now()
-    now = time.time()
+    now = ratelimit.limiter.clock()  # one reading: the rate-limit minute is received_at's
+    received_at = datetime.fromtimestamp(now, UTC)
     # Reject bad keys and a full queue before reading a byte of the body when we can.
     is_store = endpoint == "store"
     key = key_from_request(request)

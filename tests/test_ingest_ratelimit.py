@@ -1,16 +1,14 @@
 """The per-project minute counter and the queue-depth cap, called directly."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from ingest import ratelimit
 from ingest.errors import RateLimited
-from ingest.models import RateCounter
+from ingest.models import IntakeEvent, RateCounter
 from tests.digest_factories import intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_ingest_state")]
@@ -146,31 +144,90 @@ def test_events_counted_by_other_threads_during_a_flush_are_kept():
     # gunicorn's gthread workers count on several threads of one process. While one thread
     # writes the pending count to the database, others keep counting in memory; the flush
     # must not reset what they added meanwhile.
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes its write lock at BEGIN, before the flush reads the count")
     count(1, 10**9, T0)  # written through: the batching window starts at T0
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_counter_row() -> None:
-        with transaction.atomic():
-            RateCounter.objects.select_for_update().filter(project_id=1).update(events=F("events"))
-            locked.set()
-            release.wait(10)
-        connection.close()
-
-    def flush() -> None:
-        count(1, 10**9, T0 + 1.5)  # a flush is due: it waits for the row lock
-        connection.close()
-
-    holder, flusher = threading.Thread(target=hold_the_counter_row), threading.Thread(target=flush)
-    holder.start()
-    assert locked.wait(10)
-    flusher.start()
-    time.sleep(0.3)  # the flusher has taken the pending count and waits on the lock
+    seen: list[str] = []
+    flushing, release = threading.Event(), threading.Event()
+    upsert = _held(_counter_upsert, seen, flushing, release)
+    flusher = _in_thread(lambda: count(1, 10**9, T0 + 1.5), upsert)  # a flush is due
+    assert flushing.wait(10)  # it has taken the pending count and is writing it
     for _ in range(100):
         assert ratelimit.count_in_memory(1, 10**9, T0 + 0.5)  # counted in memory
     release.set()
-    holder.join(10)
     flusher.join(10)
     count(1, 10**9, T0 + 3.0)  # flushes what is pending, plus itself
     assert RateCounter.objects.get(project_id=1).events == 1 + 1 + 100 + 1
+
+
+def _queue_count(sql: str) -> bool:
+    return "COUNT(" in sql.upper() and IntakeEvent._meta.db_table in sql
+
+
+def _counter_upsert(sql: str) -> bool:
+    return sql.startswith("INSERT") and RateCounter._meta.db_table in sql
+
+
+def _counter_cleanup(sql: str) -> bool:
+    return sql.startswith("DELETE") and RateCounter._meta.db_table in sql
+
+
+def _held(matches, seen: list[str], reached: threading.Event, release: threading.Event):
+    """A connection.execute_wrapper that notes matching statements and holds the first one
+    until `release` is set: a deterministic point to let another thread in."""
+
+    def wrapper(execute, sql, params, many, context):
+        if matches(sql):
+            seen.append(sql)
+            if not reached.is_set():
+                reached.set()
+                release.wait(10)
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def _in_thread(fn, wrapper) -> threading.Thread:
+    def run() -> None:
+        with connection.execute_wrapper(wrapper):
+            fn()
+        connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_finding_the_queue_depth_stale_together_count_the_queue_once(settings):
+    # While one thread recounts the queue, the others keep the last count: no second COUNT,
+    # and no unlocked write of a count that could land after a newer one.
+    settings.INGEST_MAX_QUEUE_DEPTH = 100
+    seen: list[str] = []
+    counting, release = threading.Event(), threading.Event()
+    wrapper = _held(_queue_count, seen, counting, release)
+    first = _in_thread(lambda: ratelimit.check_queue(T0), wrapper)
+    assert counting.wait(10)
+    with connection.execute_wrapper(wrapper):
+        ratelimit.check_queue(T0 + 0.01)  # meanwhile, on another thread
+    release.set()
+    first.join(10)
+    assert len(seen) == 1
+    with CaptureQueriesContext(connection) as queries:
+        ratelimit.check_queue(T0 + 0.5)  # the first thread's count is kept for a second
+    assert not queries.captured_queries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_turning_the_minute_together_delete_old_minutes_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite: the second writer waits for the first one's BEGIN IMMEDIATE")
+    seen: list[str] = []
+    deleting, release = threading.Event(), threading.Event()
+    wrapper = _held(_counter_cleanup, seen, deleting, release)
+    first = _in_thread(lambda: count(1, 10, T0), wrapper)
+    assert deleting.wait(10)
+    with connection.execute_wrapper(wrapper):
+        count(2, 10, T0 + 0.01)  # the same new minute, on another thread
+    release.set()
+    first.join(10)
+    assert len(seen) == 1
+    assert sorted(RateCounter.objects.values_list("project_id", "events")) == [(1, 1), (2, 1)]
