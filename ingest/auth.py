@@ -1,10 +1,13 @@
 """Which DSN key a request carries, and whether it may send to the project (cached)."""
 
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cachetools import TLRUCache
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
@@ -56,26 +59,67 @@ def key_from_request(request: HttpRequest) -> str | None:
     return request.GET.get("sentry_key") or None
 
 
-# public key -> (expires at, info or None for unknown keys); per process, short-lived, so a
-# revoked key stops working within INGEST_KEY_CACHE_SECONDS without a query per request.
-_cache: dict[str, tuple[float, KeyInfo | None]] = {}
+class KeyCache:
+    """This process's memory of key lookups, unknown keys included (as None).
+
+    An entry lives INGEST_KEY_CACHE_SECONDS (read when it is stored), so a key revoked in
+    another process stops working within that time without a query per request; saves in
+    this process clear the cache at once (the signals below). At most `maxsize` keys, least
+    recently used out first, so random keys from a hostile client cannot grow memory.
+    cachetools caches are not thread-safe and gthread workers share this one: `_lock`.
+    """
+
+    def __init__(
+        self, maxsize: int = MAX_CACHED_KEYS, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._lock = threading.Lock()
+        self._entries: TLRUCache[str, KeyInfo | None] = TLRUCache(maxsize, _expires, timer)
+        self._generation = 0  # bumped by clear(): a lookup that raced with it is not stored
+
+    def lookup(self, public_key: str) -> KeyInfo | None:
+        with self._lock:
+            try:
+                return self._entries[public_key]  # one lookup (.get() would make two)
+            except KeyError:
+                generation = self._generation
+        info = _read_key(public_key)  # no query under the lock
+        with self._lock:
+            if generation == self._generation:
+                self._entries[public_key] = info
+        return info
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
-def lookup_key(public_key: str) -> KeyInfo | None:
-    now = time.monotonic()
-    hit = _cache.get(public_key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+def _expires(_key: str, _info: KeyInfo | None, now: float) -> float:
+    return now + settings.INGEST_KEY_CACHE_SECONDS
+
+
+def _read_key(public_key: str) -> KeyInfo | None:
     row = (
         ProjectKey.objects.filter(public_key=public_key)
         .values_list("project_id", "is_active", "project__rate_limit_per_minute")
         .first()
     )
-    info = KeyInfo(*row) if row else None
-    if len(_cache) >= MAX_CACHED_KEYS:
-        _cache.clear()  # random keys from a hostile client must not grow memory
-    _cache[public_key] = (now + settings.INGEST_KEY_CACHE_SECONDS, info)
-    return info
+    return KeyInfo(*row) if row else None
+
+
+keys = KeyCache()  # the one per process
+
+
+def lookup_key(public_key: str) -> KeyInfo | None:
+    return keys.lookup(public_key)
+
+
+def clear_key_cache(**_: object) -> None:
+    keys.clear()
 
 
 def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
@@ -83,7 +127,7 @@ def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
         raise Unauthorized("missing sentry_key")
     if not _KEY.match(public_key):
         raise Unauthorized("invalid sentry_key")
-    info = lookup_key(public_key.lower())
+    info = keys.lookup(public_key.lower())
     if info is None:
         raise Unauthorized("unknown sentry_key")
     if not info.is_active:
@@ -91,10 +135,6 @@ def authenticate(public_key: str | None, project_id: int) -> KeyInfo:
     if info.project_id != project_id:
         raise Forbidden(f"sentry_key does not belong to project {project_id}")
     return info
-
-
-def clear_key_cache(**_: object) -> None:
-    _cache.clear()
 
 
 # Changes made in this process take effect at once; other processes wait out the TTL.
