@@ -25,6 +25,7 @@ Policy:
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -66,71 +67,82 @@ class _Watch:
     not_before: float = 0.0  # monotonic time; after a failed or useless training
 
 
-_watches: dict[int, _Watch] = {}
-_next_retire = 0.0
-_paused_until = 0.0
+class Maintenance:
+    """One process's dictionary bookkeeping: a `_Watch` per project it encoded events of,
+    when to look for retirable dictionaries next, and a pause after a failure. Only the
+    digest worker's loop calls `maintain()` (one thread), so there is no lock."""
 
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._watches: dict[int, _Watch] = {}
+        self._next_retire = 0.0
+        self._paused_until = 0.0
 
-def reset() -> None:
-    """Forget all per-process state here and in `payload` (tests)."""
-    global _next_retire, _paused_until
-    _watches.clear()
-    _next_retire = _paused_until = 0.0
-    payload.forget()
+    def reset(self) -> None:
+        """Forget all per-process state here and in `payload` (tests)."""
+        self._watches.clear()
+        self._next_retire = self._paused_until = 0.0
+        payload.forget()
 
+    def forget(self, project_id: int) -> None:
+        """Start watching the project afresh (it has a new newest dictionary)."""
+        self._watches.pop(project_id, None)
 
-def maintain() -> int:
-    """Train the dictionaries that are due, retire unreferenced ones now and then.
+    def maintain(self) -> int:
+        """Train the dictionaries that are due, retire unreferenced ones now and then.
 
-    Never raises: a failure is logged and pauses dictionary work for a minute, so that it
-    cannot slow the digest down. Returns how many dictionaries were trained."""
-    global _paused_until, _next_retire
-    now = time.monotonic()
-    if now < _paused_until:
-        return 0
-    try:
-        trained = sum(_maintain_project(pid, now) for pid in _observe(payload.take_usage()))
-        if now >= _next_retire:
-            _next_retire = now + RETIRE_EVERY
-            retire()
-        return trained
-    except Exception:
-        logger.exception("payload dictionary maintenance failed; pausing it")
-        _paused_until = now + FAILURE_PAUSE
-        return 0
+        Never raises: a failure is logged and pauses dictionary work for a minute, so that it
+        cannot slow the digest down. Returns how many dictionaries were trained."""
+        now = self.clock()
+        if now < self._paused_until:
+            return 0
+        try:
+            usage = payload.take_usage()
+            trained = sum(self._maintain_project(pid, now) for pid in self._observe(usage))
+            if now >= self._next_retire:
+                self._next_retire = now + RETIRE_EVERY
+                retire()
+            return trained
+        except Exception:
+            logger.exception("payload dictionary maintenance failed; pausing it")
+            self._paused_until = now + FAILURE_PAUSE
+            return 0
 
+    def _observe(self, usage: dict[int, payload.Usage]) -> list[int]:
+        """Fold what was encoded into the watches; returns the projects that got events."""
+        for project_id, used in usage.items():
+            watch = self._watches.get(project_id)
+            if watch is None or watch.dict_id != used.dict_id:
+                watch = self._watches[project_id] = _Watch(
+                    used.dict_id, due_at=1 if used.dict_id == 0 else RETRAIN_WINDOW
+                )
+            watch.events += used.events
+            watch.raw_bytes += used.raw_bytes
+            watch.stored_bytes += used.stored_bytes
+        return list(usage)
 
-def _observe(usage: dict[int, payload.Usage]) -> list[int]:
-    """Fold what was encoded into the watches; returns the projects that got events."""
-    for project_id, used in usage.items():
-        watch = _watches.get(project_id)
-        if watch is None or watch.dict_id != used.dict_id:
-            watch = _watches[project_id] = _Watch(
-                used.dict_id, due_at=1 if used.dict_id == 0 else RETRAIN_WINDOW
-            )
-        watch.events += used.events
-        watch.raw_bytes += used.raw_bytes
-        watch.stored_bytes += used.stored_bytes
-    return list(usage)
-
-
-def _maintain_project(project_id: int, now: float) -> bool:
-    watch = _watches[project_id]
-    if watch.events < watch.due_at or now < watch.not_before:
-        return False
-    if watch.dict_id == 0:
-        stored = Event.objects.filter(project_id=project_id).values("id")[:MIN_EVENTS].count()
-        if stored < MIN_EVENTS:
-            watch.events, watch.due_at = 0, MIN_EVENTS - stored
+    def _maintain_project(self, project_id: int, now: float) -> bool:
+        watch = self._watches[project_id]
+        if watch.events < watch.due_at or now < watch.not_before:
             return False
-    elif not _compresses_poorly(watch):
+        if watch.dict_id == 0:
+            stored = Event.objects.filter(project_id=project_id).values("id")[:MIN_EVENTS].count()
+            if stored < MIN_EVENTS:
+                watch.events, watch.due_at = 0, MIN_EVENTS - stored
+                return False
+        elif not _compresses_poorly(watch):
+            watch.events = watch.raw_bytes = watch.stored_bytes = 0
+            return False
+        row = train(project_id, replacing=watch.dict_id)  # the module's: tests replace it
         watch.events = watch.raw_bytes = watch.stored_bytes = 0
-        return False
-    row = train(project_id, replacing=watch.dict_id)
-    watch.events = watch.raw_bytes = watch.stored_bytes = 0
-    if row is None:
-        watch.not_before = now + RETRY_AFTER
-    return row is not None
+        if row is None:
+            watch.not_before = now + RETRY_AFTER
+        return row is not None
+
+
+maintenance = Maintenance()  # the one per process
+maintain = maintenance.maintain
+reset = maintenance.reset
 
 
 def _compresses_poorly(watch: _Watch) -> bool:
@@ -151,7 +163,7 @@ def train(project_id: int, replacing: int = 0) -> PayloadDictionary | None:
     newest = newest.values_list("dict_id", flat=True).first()
     if newest is not None and newest != replacing:
         payload.forget(project_id)  # another worker trained one: pick it up
-        _watches.pop(project_id, None)
+        maintenance.forget(project_id)
         return None
     samples = _samples(project_id)
     if len(samples) < MIN_EVENTS and sum(map(len, samples)) < SAMPLE_BYTES:
@@ -194,7 +206,7 @@ def train(project_id: int, replacing: int = 0) -> PayloadDictionary | None:
     except IntegrityError:  # the rare dict_id clash; the next round tries again
         return None
     payload.use_dictionary(project_id, trained)
-    _watches.pop(project_id, None)
+    maintenance.forget(project_id)
     logger.info(
         "trained payload dictionary %s for project %s: %d bytes from %d events in %.2f s; "
         "held-out events %d -> %d bytes (plain zstd %d)",

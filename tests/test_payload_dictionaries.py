@@ -171,6 +171,32 @@ def test_a_failing_maintenance_is_logged_and_paused_not_raised(project, monkeypa
     assert len(calls) == 1  # paused for a minute: not tried again at once
 
 
+class Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_dictionary_trained_by_another_worker_is_used_once_the_ttl_passes(project):
+    clock = Clock()
+    other = payload.Codec(timer=clock)  # another worker process's codec
+    assert payload.dict_id_of(other.encode({"message": "early"}, project.pk)) == 0
+    queue(project, dictionaries.MIN_EVENTS, "x")
+    run_worker()  # this process trains one
+    trained = PayloadDictionary.objects.get(project=project)
+    clock.now += payload.CURRENT_TTL - 0.1
+    assert payload.dict_id_of(other.encode({"message": "still"}, project.pk)) == 0
+    clock.now += 0.1
+    blob = other.encode({"message": "now"}, project.pk)
+    assert payload.dict_id_of(blob) == trained.dict_id
+    assert payload.decode(blob) == {"message": "now"}
+    assert other.take_usage()[project.pk].dict_id == trained.dict_id
+
+
 def test_events_compressed_without_a_dictionary_still_decode():
     blob = payload.encode({"message": "plain"})
     assert payload.dict_id_of(blob) == 0
