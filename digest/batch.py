@@ -5,7 +5,6 @@
 """
 
 import logging
-import os
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -30,11 +29,6 @@ from projects.models import Project
 
 logger = logging.getLogger(__name__)
 
-# Test hook: sleep inside the batch transaction (after touching a marker file), so that a
-# test can kill the worker mid-batch.
-_TEST_SLEEP = float(os.environ.get("BUGTRACK_TEST_DIGEST_SLEEP", "0") or 0)
-_TEST_MARKER = os.environ.get("BUGTRACK_TEST_DIGEST_MARKER", "")
-
 
 def digest_batch(batch_size: int | None = None) -> int:
     """Claim up to `batch_size` intake rows and digest them; returns how many were claimed."""
@@ -44,8 +38,6 @@ def digest_batch(batch_size: int | None = None) -> int:
         if not rows:
             return 0
         _digest_claimed(rows)
-        if _TEST_SLEEP:
-            _test_pause()
     metrics.digest_batch(time.perf_counter() - started, len(rows))
     return len(rows)
 
@@ -66,13 +58,6 @@ def _digest_claimed(rows: list[Claimed]) -> None:
         logger.exception("digest batch failed; retrying %d events one by one", len(rows))
         for row in rows:
             _digest_alone(row)
-
-
-def _test_pause() -> None:
-    if _TEST_MARKER:
-        with open(_TEST_MARKER, "a") as marker:
-            marker.write("in batch\n")
-    time.sleep(_TEST_SLEEP)
 
 
 def _digest_alone(row: Claimed) -> None:

@@ -1,6 +1,5 @@
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -8,6 +7,7 @@ from events.models import Event
 from ingest.models import IntakeEvent
 from issues.models import Issue, IssueBucket, IssueTagValue
 from projects.models import Project
+from tests import pausing_worker
 from tests.digest_factories import intake, python_error
 from tests.live import start_command
 
@@ -23,20 +23,13 @@ def wait_until(condition, timeout: float = 60) -> None:
     raise AssertionError("condition not met in time")
 
 
-def batches_entered(marker: Path) -> int:
-    return len(marker.read_text().splitlines()) if marker.exists() else 0
-
-
 def test_worker_killed_mid_batch_loses_and_double_counts_nothing(project, tmp_path):
     for n in range(30):
         intake(project, python_error(type_=f"E{n % 3}", environment="prod"))
     marker = tmp_path / "marker"
-    worker = start_command(
-        "worker", "--batch-size", "10",
-        BUGTRACK_TEST_DIGEST_SLEEP="1", BUGTRACK_TEST_DIGEST_MARKER=str(marker),
-    )  # fmt: skip
+    worker = pausing_worker.start(marker, 2, "worker", "--batch-size", "10")
     try:
-        wait_until(lambda: batches_entered(marker) >= 2)  # the second batch is in its transaction
+        wait_until(marker.exists)  # the second batch is digested, its transaction still open
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -56,12 +49,9 @@ def test_sigterm_finishes_the_batch_and_exits_zero(project, tmp_path):
     for _ in range(5):
         intake(project, python_error())
     marker = tmp_path / "marker"
-    worker = start_command(
-        "worker", "--batch-size", "5",
-        BUGTRACK_TEST_DIGEST_SLEEP="2", BUGTRACK_TEST_DIGEST_MARKER=str(marker),
-    )  # fmt: skip
+    worker = pausing_worker.start(marker, 1, "worker", "--batch-size", "5")
     try:
-        wait_until(lambda: batches_entered(marker) >= 1)
+        wait_until(marker.exists)  # inside the batch's transaction
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
