@@ -6,13 +6,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -206,3 +208,16 @@ def send_with_sentry_sdk(dsn: str, message: str = "entrypoint smoke") -> None:
         "sentry_sdk.flush(timeout=10)\n"
     )
     subprocess.run([sys.executable, "-c", script, dsn, message], check=True, timeout=60)
+
+
+def in_one_minute(attempt: Callable[[], T]) -> T:
+    """Run `attempt` again if a minute turned while it ran: a fixed-window rate limit resets
+    on the minute, and a live server's clock cannot be pinned. The second run starts just
+    after the turn, so it has the whole minute. (In-process tests pin
+    `ingest.ratelimit.limiter.clock` instead.)"""
+    for _ in range(2):
+        minute = int(time.time() // 60)
+        result = attempt()
+        if int(time.time() // 60) == minute:
+            return result
+    raise AssertionError("a minute turned during each of two short attempts")

@@ -103,22 +103,36 @@ def test_two_sender_processes_never_send_an_email_twice(project):
     try:
         for i in range(30):
             new_issue_with_alert(project, title=f"Error {i}")
-        messages = server.wait_for(60, timeout=60)
-        time.sleep(1)  # a duplicate would arrive now
-        messages = server.messages
+        server.wait_for(60, timeout=60)
+        deadline = time.monotonic() + 30
+        while work_left():  # every delivery marked: no sender will send anything more
+            assert time.monotonic() < deadline, "the senders did not finish"
+            time.sleep(0.1)
     finally:
         for proc in senders:
             proc.send_signal(signal.SIGTERM)
         for proc in senders:
-            proc.wait(timeout=20)
+            proc.wait(timeout=20)  # exited: a duplicate in flight has arrived by now
         server.stop()
-    copies = copies_per_recipient(messages)
+    copies = copies_per_recipient(server.messages)
     assert len(copies) == 60 and set(copies.values()) == {1}
     assert all(proc.returncode == 0 for proc in senders)
 
 
+class WatchedStop(threading.Event):
+    """The sender loop's stop event, which also tells when the loop starts a pause."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pausing = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.pausing.set()
+        return super().wait(timeout)
+
+
 def test_the_sender_loop_leaves_its_pause_as_soon_as_it_is_stopped():
-    stop = threading.Event()
+    stop = WatchedStop()
 
     def loop() -> None:
         run(interval=60, stop=stop)
@@ -126,7 +140,7 @@ def test_the_sender_loop_leaves_its_pause_as_soon_as_it_is_stopped():
 
     thread = threading.Thread(target=loop)
     thread.start()
-    time.sleep(0.5)  # one idle step done, in the pause now
+    assert stop.pausing.wait(10)  # one idle step done, in the 60 s pause now
     asked = time.monotonic()
     stop.set()
     thread.join(timeout=10)
