@@ -162,11 +162,13 @@ class RateLimiter:
         try:
             total = self._add(project_id, minute, n)
         except BaseException:
-            self._unflushed(window, n - 1)
+            with self._lock:  # not counted after all: they are pending again
+                window.pending += n - 1
             raise
         if total > limit:
-            # Rolled back: the others stay pending, this one is refused.
-            self._unflushed(window, n - 1, over_in=(project_id, minute))
+            with self._lock:  # rolled back: the others stay pending, this one is refused
+                window.pending += n - 1
+                self._remember_over(project_id, minute)
             raise _project_limited(now)
         with self._lock:
             window.known, window.flushed_at = total, now
@@ -196,12 +198,6 @@ class RateLimiter:
         # newer minute another thread has already marked.
         if self._over_limit.get(project_id, -1) < minute:
             self._over_limit[project_id] = minute
-
-    def _unflushed(self, window: _Window, n: int, over_in: tuple[int, int] | None = None) -> None:
-        with self._lock:
-            window.pending += n
-            if over_in is not None:
-                self._remember_over(*over_in)
 
     def _add(self, project_id: int, minute: int, n: int) -> int:
         table = RateCounter._meta.db_table
