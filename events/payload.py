@@ -171,8 +171,8 @@ class Codec:
         try:
             return cache[dict_id]
         except KeyError:
-            kwargs = {"dict_data": self._dictionary(dict_id)} if dict_id else {}
-            found = cache[dict_id] = zstandard.ZstdCompressor(level=LEVEL, **kwargs)
+            dictionary = self._dictionary(dict_id) if dict_id else None
+            found = cache[dict_id] = zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary)
             return found
 
     def _decompressor(self, dict_id: int) -> zstandard.ZstdDecompressor:
@@ -180,8 +180,8 @@ class Codec:
         try:
             return cache[dict_id]
         except KeyError:
-            kwargs = {"dict_data": self._dictionary(dict_id)} if dict_id else {}
-            found = cache[dict_id] = zstandard.ZstdDecompressor(**kwargs)
+            dictionary = self._dictionary(dict_id) if dict_id else None
+            found = cache[dict_id] = zstandard.ZstdDecompressor(dict_data=dictionary)
             return found
 
 
