@@ -3,6 +3,7 @@
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -24,10 +25,38 @@ def one_thread_server(django_db_setup, django_db_blocker):
     server.stop()
 
 
-def _stalling(body: bytes, pause: float) -> Iterator[bytes]:
+def _stalling(body: bytes, sent: threading.Event, release: threading.Event) -> Iterator[bytes]:
     yield body[:100]
-    time.sleep(pause)  # the server's only thread is blocked reading the rest meanwhile
+    sent.set()  # the head and the first bytes are out; the rest waits for `release`
+    release.wait(30)
     yield body[100:]
+
+
+def _loopback_queues(port: int) -> list[tuple[bool, int, int]]:
+    """(server side?, send queue, receive queue) of each established connection to `port`."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state, queues = line.split()[1:5]
+        if state != "01":  # ESTABLISHED
+            continue
+        tx, rx = (int(q, 16) for q in queues.split(":"))
+        if int(local.rsplit(":", 1)[1], 16) == port:
+            found.append((True, tx, rx))
+        elif int(remote.rsplit(":", 1)[1], 16) == port:
+            found.append((False, tx, rx))
+    return found
+
+
+def _wait_until_the_server_read_what_was_sent(port: int, timeout: float = 10) -> None:
+    """Nothing in flight and nothing unread: a worker thread has taken the request and is
+    reading its body (gunicorn's main thread never reads a request itself)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        queues = _loopback_queues(port)
+        if queues and all((rx if server else tx) == 0 for server, tx, rx in queues):
+            return
+        assert time.monotonic() < deadline, f"the server did not read its request: {queues}"
+        time.sleep(0.02)
 
 
 def test_requests_that_waited_too_long_for_a_thread_are_shed(one_thread_server):
@@ -39,14 +68,19 @@ def test_requests_that_waited_too_long_for_a_thread_are_shed(one_thread_server):
         answers[name] = raw_http(port, post_head(path, key, length=length), chunks)
 
     slow_body = event_envelope(event_body())
-    slow = threading.Thread(target=send, args=("slow", _stalling(slow_body, 1.0), len(slow_body)))
+    sent, release = threading.Event(), threading.Event()
+    slow_chunks = _stalling(slow_body, sent, release)
+    slow = threading.Thread(target=send, args=("slow", slow_chunks, len(slow_body)))
     slow.start()
-    time.sleep(0.2)  # the slow request holds the thread now
+    assert sent.wait(10)
+    _wait_until_the_server_read_what_was_sent(port)  # its only thread holds the slow request
     waiting = []
     for n in range(5):
         body = event_envelope(event_body())
         waiting.append(threading.Thread(target=send, args=(f"w{n}", [body], len(body))))
         waiting[-1].start()
+    time.sleep(1.0)  # they wait longer than INGEST_SHED_AFTER_SECONDS=0.3: what is tested
+    release.set()
     for thread in [slow, *waiting]:
         thread.join(30)
 
