@@ -159,8 +159,8 @@ def _compresses_poorly(watch: _Watch) -> bool:
 def train(project_id: int, replacing: int = 0) -> PayloadDictionary | None:
     """Train and store a dictionary from the project's newest events; None if there was not
     enough data, it did not pay, or another worker got there first."""
-    newest = PayloadDictionary.objects.filter(project_id=project_id).order_by("-id")
-    newest = newest.values_list("dict_id", flat=True).first()
+    dictionaries = PayloadDictionary.objects.filter(project_id=project_id).order_by("-id")
+    newest = dictionaries.values_list("dict_id", flat=True).first()
     if newest is not None and newest != replacing:
         payload.forget(project_id)  # another worker trained one: pick it up
         maintenance.forget(project_id)
@@ -168,10 +168,11 @@ def train(project_id: int, replacing: int = 0) -> PayloadDictionary | None:
     samples = _samples(project_id)
     if len(samples) < MIN_EVENTS and sum(map(len, samples)) < SAMPLE_BYTES:
         return None
-    held_out, training = (
-        samples[::HOLD_OUT_EVERY],
-        [s for i, s in enumerate(samples) if i % HOLD_OUT_EVERY],
-    )
+    held_out = samples[::HOLD_OUT_EVERY]
+    # Typed as train_dictionary() takes it (a list is invariant in its items' type).
+    training: list[bytes | bytearray | memoryview] = [
+        s for i, s in enumerate(samples) if i % HOLD_OUT_EVERY
+    ]
     size = sum(map(len, training)) // SAMPLES_PER_DICT_BYTE
     size = max(MIN_DICT_BYTES, min(MAX_DICT_BYTES, size))
     dict_id = 32768 + secrets.randbelow(2**31 - 32768)
