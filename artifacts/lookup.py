@@ -7,10 +7,10 @@ within seconds.
 """
 
 import posixpath
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from cachetools import TTLCache
 from django.db.models import Q
 
 from artifacts.models import ArtifactFile, FileKind
@@ -30,20 +30,16 @@ class Found:
     error: str = ""  # why there is no map: "missing_bundle", "missing_file"
 
 
-_remembered: dict[tuple, tuple[float, Found]] = {}
+# Only the digest worker's one thread asks, so the cache needs no lock.
+_remembered: TTLCache[tuple, Found] = TTLCache(maxsize=_MAX_REMEMBERED, ttl=TTL)
 
 
 def _recall(key: tuple) -> Found | None:
-    hit = _remembered.get(key)
-    if hit is None or hit[0] < time.monotonic():
-        return None
-    return hit[1]
+    return _remembered.get(key)
 
 
 def _remember(key: tuple, found: Found) -> None:
-    if len(_remembered) >= _MAX_REMEMBERED:
-        _remembered.clear()
-    _remembered[key] = (time.monotonic() + TTL, found)
+    _remembered[key] = found
 
 
 def forget() -> None:

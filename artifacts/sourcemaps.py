@@ -8,9 +8,9 @@ the minified file's text) and a burst of events from one release parses each map
 """
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from cachetools import LRUCache
 from django.conf import settings
 from symbolic.sourcemap import SourceMapTokenMatch, SourceMapView, SourceView, decode_str, lib
 
@@ -57,31 +57,61 @@ class Unreadable(Exception):
     """The stored map could not be parsed."""
 
 
-_cache: OrderedDict[tuple[int, int | None], ParsedMap | Unreadable] = OrderedDict()
-_cached_bytes = 0
+Key = tuple[int, int | None]  # (map file id, minified file id or None)
+
+
+def _cost(value: ParsedMap | Unreadable) -> int:
+    return value.cost if isinstance(value, ParsedMap) else 1
+
+
+class MapCache:
+    """This process's parsed maps: an LRU bounded by what each parse holds. Only the digest
+    worker's one thread uses it. Sized from ARTIFACT_CACHE_BYTES when made or cleared."""
+
+    def __init__(self) -> None:
+        self._lru: LRUCache[Key, ParsedMap | Unreadable] | None = None
+
+    def _cache(self) -> LRUCache[Key, ParsedMap | Unreadable]:
+        if self._lru is None:
+            self._lru = LRUCache(maxsize=settings.ARTIFACT_CACHE_BYTES, getsizeof=_cost)
+        return self._lru
+
+    def clear(self) -> None:
+        self._lru = None
+
+    def size(self) -> int:
+        return int(self._cache().currsize)
+
+    def get(self, key: Key) -> ParsedMap | Unreadable | None:
+        return self._cache().get(key)
+
+    def put(self, key: Key, value: ParsedMap | Unreadable) -> None:
+        cache = self._cache()
+        if _cost(value) <= cache.maxsize:  # one larger than the whole cache is not kept
+            cache[key] = value
+
+
+maps = MapCache()
 
 
 def clear() -> None:
-    global _cached_bytes
-    _cache.clear()
-    _cached_bytes = 0
+    maps.clear()
 
 
 def cached_bytes() -> int:
-    return _cached_bytes
+    return maps.size()
 
 
-def get(key: tuple[int, int | None]) -> ParsedMap | Unreadable:
+def get(key: Key) -> ParsedMap | Unreadable:
     """The parsed map for `(map file id, minified file id or None)`, parsed on a miss."""
-    hit = _cache.get(key)
+    hit = maps.get(key)
     if hit is not None:
-        _cache.move_to_end(key)
         return hit
     ids = [i for i in key if i is not None]
     rows = ArtifactFile.objects.filter(pk__in=ids).values_list("id", "content", "size")
     blobs = {file_id: (content, size) for file_id, content, size in rows}
     parsed = _parse(key, blobs)
-    _store(key, parsed)
+    maps.put(key, parsed)
     return parsed
 
 
@@ -103,15 +133,3 @@ def _parse(key: tuple[int, int | None], blobs: dict) -> ParsedMap | Unreadable:
         return Unreadable(str(exc)[:200])
     cost = len(view) * TOKEN_BYTES + sum(size for _, size in blobs.values())
     return ParsedMap(view, minified, cost)
-
-
-def _store(key: tuple[int, int | None], value: ParsedMap | Unreadable) -> None:
-    global _cached_bytes
-    cost = value.cost if isinstance(value, ParsedMap) else 1
-    if cost > settings.ARTIFACT_CACHE_BYTES:
-        return
-    _cache[key] = value
-    _cached_bytes += cost
-    while _cached_bytes > settings.ARTIFACT_CACHE_BYTES and _cache:
-        _, old = _cache.popitem(last=False)
-        _cached_bytes -= old.cost if isinstance(old, ParsedMap) else 1

@@ -252,3 +252,16 @@ def test_plain_events_are_not_touched_by_symbolication(project):
 def test_a_project_member_can_upload(client, project, member):
     # The project fixture made `member` a plain member: uploading needs no admin role.
     assert upload(client, token_for(member), bundle_zip(), [project.slug]).json()["state"] == "ok"
+
+
+def test_parsed_maps_are_evicted_least_recently_used_first_past_the_byte_bound(settings):
+    settings.ARTIFACT_CACHE_BYTES = 250
+    cache = sourcemaps.MapCache()
+    for n in range(3):
+        cache.put((n, None), sourcemaps.ParsedMap(None, None, 100))  # type: ignore[arg-type]
+        cache.get((0, None))  # map 0 stays the most recently used
+    assert cache.get((0, None)) is not None and cache.get((2, None)) is not None
+    assert cache.get((1, None)) is None
+    assert cache.size() == 200
+    cache.put((9, None), sourcemaps.ParsedMap(None, None, 300))  # type: ignore[arg-type]
+    assert cache.get((9, None)) is None  # larger than the whole cache: never kept
