@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from digest import useragent
 from digest.grouping import crash_frame, main_exception, normalize_function
 from digest.normalize import user_ident
 
@@ -35,8 +36,36 @@ def culprit(event: Event) -> str:
     return (event.get("culprit") or event.get("transaction") or "")[:TITLE_MAX]
 
 
-# Derived tags aggregated per issue besides the SDK's own tags: (tag key, how to read it).
+def _context_name(ctx: Any, *name_keys: str) -> str:
+    """`name version` of a context such as `browser`, `os`, `runtime`; "" if it names none."""
+    if not isinstance(ctx, dict):
+        return ""
+    name = next((ctx[k] for k in name_keys if isinstance(ctx.get(k), str) and ctx[k]), "")
+    version = ctx.get("version")
+    return f"{name} {version}" if name and isinstance(version, str) and version else name
+
+
+def _user_agent(request: Any) -> str:
+    """The User-Agent header; SDKs send headers as an object or as [name, value] pairs."""
+    headers = request.get("headers") if isinstance(request, dict) else None
+    pairs = list(headers.items()) if isinstance(headers, dict) else headers
+    for pair in pairs if isinstance(pairs, list) else []:
+        if isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[1], str):
+            name = pair[0]
+            if isinstance(name, str) and name.lower() == "user-agent":
+                return pair[1]
+    return ""
+
+
+def _url(request: Any) -> str:
+    """The request's URL without query string or fragment, as Sentry's `url` tag."""
+    url = request.get("url") if isinstance(request, dict) else None
+    return url.split("?", 1)[0].split("#", 1)[0] if isinstance(url, str) else ""
+
+
 def derived_tags(event: Event) -> dict[str, str]:
+    """Tags aggregated per issue besides the SDK's own: the event's fields, its user, and
+    browser, OS and device from the SDK's contexts, else from the request's User-Agent."""
     contexts = event.get("contexts") or {}
     tags: dict[str, str] = {}
     for key in ("release", "environment", "level", "server_name"):
@@ -45,11 +74,16 @@ def derived_tags(event: Event) -> dict[str, str]:
     user = user_ident(event)
     if user:
         tags["user"] = user
-    for key in ("browser", "os"):
-        ctx = contexts.get(key)
-        if isinstance(ctx, dict) and isinstance(ctx.get("name"), str) and ctx["name"]:
-            version = ctx.get("version")
-            tags[key] = f"{ctx['name']} {version}" if isinstance(version, str) else ctx["name"]
+    request = event.get("request")
+    agent = useragent.parse(_user_agent(request))
+    found = {
+        "browser": _context_name(contexts.get("browser"), "name") or agent.browser,
+        "os": _context_name(contexts.get("os"), "name") or agent.os,
+        "device": _context_name(contexts.get("device"), "model", "family") or agent.device,
+        "runtime": _context_name(contexts.get("runtime"), "name"),
+        "url": _url(request),
+    }
+    tags.update((key, value) for key, value in found.items() if value)
     return tags
 
 

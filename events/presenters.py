@@ -1,6 +1,6 @@
 """Turn a decoded event payload into display structures; every shape is tolerated."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -151,7 +151,6 @@ class Crumb:
 class TagView:
     key: str
     value: str
-    values: list[tuple[str, int, int]] = field(default_factory=list)  # value, count, percent
 
 
 def source_lines(frame: dict, platform: str) -> list[SourceLine]:
@@ -317,12 +316,9 @@ def present_contexts(payload: dict) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(text(n, 100), pairs(contexts[n])) for n in names if contexts[n]]
 
 
-def present_tags(payload: dict, distribution: dict[str, list[tuple[str, int, int]]]) -> list:
-    return (
-        [TagView(key=k, value=v, values=distribution.get(k, [])) for k, v in pairs(payload["tags"])]
-        if "tags" in payload
-        else []
-    )
+def present_tags(payload: dict) -> list[TagView]:
+    """The event's own tags as the SDK sent them; the issue's counts are issues/tags.py's."""
+    return [TagView(key=k, value=v) for k, v in pairs(payload.get("tags"))]
 
 
 def present_sdk(payload: dict) -> dict:
@@ -339,7 +335,7 @@ def present_sdk(payload: dict) -> dict:
     }
 
 
-def present_event(payload: Any, distribution: dict | None = None) -> dict:
+def present_event(payload: Any) -> dict:
     payload = as_dict(payload)
     platform = text(payload.get("platform"), 50)
     return {
@@ -356,7 +352,7 @@ def present_event(payload: Any, distribution: dict | None = None) -> dict:
         "exceptions": present_exceptions(payload, platform),
         "threads": present_threads(payload, platform),
         "breadcrumbs": present_breadcrumbs(payload),
-        "tags": present_tags(payload, distribution or {}),
+        "tags": present_tags(payload),
         "user": pairs(payload.get("user")),
         "request": present_request(payload),
         "contexts": present_contexts(payload),

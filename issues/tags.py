@@ -1,20 +1,68 @@
 """An issue's tag values as the issue page shows them: counted by the digest, never by events."""
 
+import re
+from dataclasses import dataclass
+
 from issues.models import IssueTagValue
 
+# The tags the digest derives, in the order the panel shows them; the SDK's own follow by name.
+DERIVED_ORDER = (
+    "level", "release", "environment", "user", "browser", "os", "device", "runtime",
+    "server_name", "url",
+)  # fmt: skip
+SEARCHABLE_KEY = re.compile(r"[\w.-]+")  # what issues/search.py reads as a key
+ROWS_READ = 2000  # bounds the panel's one query on issues with very many distinct values
 
-def tag_distribution(issue_id: int, top: int = 5) -> dict[str, list[tuple[str, int, int]]]:
-    """Per tag key, the most frequent values for the issue with their share (one query)."""
+
+@dataclass(frozen=True)
+class TagValue:
+    value: str
+    count: int
+    percent: int
+    query: str  # the list search that finds the issues with this value; "" if none can
+
+
+@dataclass(frozen=True)
+class TagKey:
+    key: str
+    total: int
+    values: list[TagValue]
+
+
+def search_term(key: str, value: str) -> str:
+    """`key:"value"` as issues/search.py parses it back, or "" for a key it cannot read."""
+    if not SEARCHABLE_KEY.fullmatch(key) or key.lower() == "is":
+        return ""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}:"{escaped}"'
+
+
+def _rank(key: str) -> tuple[int, str]:
+    return (DERIVED_ORDER.index(key), "") if key in DERIVED_ORDER else (len(DERIVED_ORDER), key)
+
+
+def tag_panel(issue_id: int, top: int = 5) -> list[TagKey]:
+    """Per tag key, the most frequent values with their share of the issue's events (one
+    query); derived tags first in a fixed order, then the SDK's tags by name."""
     totals: dict[str, int] = {}
     values: dict[str, list[tuple[str, int]]] = {}
     for key, value, count in (
         IssueTagValue.objects.filter(issue_id=issue_id)
         .values_list("key", "value", "count")
-        .order_by("key", "-count")[:2000]
+        .order_by("key", "-count", "value")[:ROWS_READ]
     ):
         totals[key] = totals.get(key, 0) + count
         values.setdefault(key, []).append((value, count))
-    return {
-        key: [(v, c, round(100 * c / totals[key]) if totals[key] else 0) for v, c in vals[:top]]
-        for key, vals in values.items()
-    }
+    return [
+        TagKey(
+            key=key,
+            total=totals[key],
+            values=[
+                TagValue(
+                    v, c, round(100 * c / totals[key]) if totals[key] else 0, search_term(key, v)
+                )
+                for v, c in values[key][:top]
+            ],
+        )  # fmt: skip
+        for key in sorted(values, key=_rank)
+    ]

@@ -150,7 +150,7 @@ def issue_detail(
             payload = decode(event.payload)
         except Exception:  # a damaged payload must not take the page down
             payload = {}
-        shown = presenters.present_event(payload, tags.tag_distribution(issue.pk))
+        shown = presenters.present_event(payload)
     # The newest entries only: an issue that regressed often must not grow the page.
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
@@ -165,6 +165,7 @@ def issue_detail(
             "shown": shown,
             "nav": _neighbours(issue, event) if event else {},
             "charts": charts.issue_charts(issue.pk),
+            "tag_panel": tags.tag_panel(issue.pk),
             "history": history,
             "release_urls": {
                 version: release_query_url(issue.project.slug, version)

@@ -38,6 +38,13 @@ from ingest.models import IntakeEvent  # noqa: E402
 from projects.models import Project  # noqa: E402
 from tests.digest_factories import python_error  # noqa: E402
 
+# A handful of browsers, as real traffic repeats them (the digest parses and caches them).
+AGENTS = [
+    f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    f"Chrome/{120 + n}.0.0.0 Safari/537.36"
+    for n in range(5)
+]
+
 
 def backend_cpu() -> float:
     if connection.vendor != "postgresql":
@@ -66,6 +73,10 @@ def run(total: int, batch_size: int) -> tuple[float, float]:
             environment="production",
             tags={"browser": "Firefox 120", "url": f"/orders/{i}", "customer": f"c{i % 50}"},
             user={"id": str(i % 200)},
+            request={
+                "url": f"https://shop.example/orders/{i}",
+                "headers": {"User-Agent": AGENTS[i % 5]},
+            },
             breadcrumbs={"values": [{"message": "x" * 60, "category": "query"}] * 40},
         )
         event_id = uuid.uuid4().hex

@@ -127,6 +127,18 @@ def rich_issue(project: Project) -> Issue:
     for value, count in [("Firefox 120", 803), ("Chrome 119", 412), ("Safari 17", 127)]:
         make_tag(issue, "browser", value, count)
     make_tag(issue, "server", "web-1", 1342)
+    derived = {
+        "level": [("error", 1342)],
+        "release": [("web@1.2.3", 1100), ("web@1.2.0", 242)],
+        "environment": [("production", 1300), ("staging", 42)],
+        "user": [("ann@example.com", 700), ("bob@example.com", 400), ("42", 242)],
+        "os": [("Windows 10", 900), ("Mac OS X 10.15", 442)],
+        "device": [("Mac", 442)],
+        "url": [("https://shop.example/cart", 1342)],
+    }
+    for key, counts in derived.items():
+        for value, count in counts:
+            make_tag(issue, key, value, count)
     make_history(issue, HistoryKind.FIRST_SEEN)
     make_event(issue, PAYLOAD)
     return issue
@@ -175,3 +187,25 @@ def test_issue_pages_work_in_chromium_under_the_csp(browser, live_server_url, ow
     assert "by owner" in page.locator(".history").inner_text()
     assert console.errors == [], console.errors
     assert os.path.getsize(SCREENSHOT) > 10_000
+
+
+def test_a_value_in_the_tags_panel_opens_the_list_filtered_by_it(
+    browser, live_server_url, owner, project
+):
+    from playwright.sync_api import expect
+
+    issue = rich_issue(project)
+    make_issue(project, title="TimeoutError: upstream took too long")
+    page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+    page.goto(issue.get_absolute_url())
+    panel = page.locator("#tags")
+    expect(panel.locator(".tagkey").first).to_have_text("level")
+    expect(panel).to_contain_text("60%")  # Firefox 120: 803 of 1342 events
+    panel.get_by_role("link", name="Chrome 119").click()
+    page.wait_for_url("**/?query=*")
+    search_box = page.get_by_role("searchbox", name="Search issues")
+    expect(search_box).to_have_value('browser:"Chrome 119"')
+    rows = page.locator("table.issues tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("PaymentError: card declined")
+    assert console.errors == [], console.errors

@@ -548,3 +548,30 @@ def test_search_finds_digested_issues_by_environment_release_and_sdk_tag(client,
     ]:
         body = list_body(client, project, query=query)
         assert found in body and missing not in body, query
+
+
+def test_the_tags_panel_shows_derived_tags_first_with_shares_and_search_links(
+    client, owner, project, issue
+):
+    from issues.tags import search_term
+
+    make_tag(issue, "zone", "eu-1", 2)  # an SDK tag: after the derived ones
+    make_tag(issue, "browser", "Chrome 120", 3)
+    make_tag(issue, "browser", 'Odd "quoted" \\ one', 1)
+    make_tag(issue, "release", "web@1.2.3", 4)
+    login(client, owner)
+    body = detail(client, issue).content.decode()
+    panel = body[body.index('id="tags"') : body.index('class="card history"')]
+    assert panel.index(">release<") < panel.index(">browser<") < panel.index(">zone<")
+    assert "75%" in panel and "25%" in panel and "100%" in panel
+    # Each link runs the list search that finds this issue by that value.
+    for key, value in [("browser", 'Odd "quoted" \\ one'), ("zone", "eu-1")]:
+        found = list_body(client, project, query=search_term(key, value))
+        assert issue.title in found, key
+
+
+def test_the_tags_panel_shows_even_when_the_events_are_gone(client, owner, issue):
+    make_tag(issue, "user", "ann@example.com", 2)
+    login(client, owner)
+    body = detail(client, issue).content.decode()
+    assert 'id="tags"' in body and "ann@example.com" in body

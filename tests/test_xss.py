@@ -15,7 +15,8 @@ SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'
 FIELDS = [
     "type", "value", "function", "filename", "context", "var", "tag", "crumb", "user",
-    "header", "message", "module", "thread", "url", "context_os", "release",
+    "header", "message", "module", "thread", "url", "context_os", "release", "device",
+    "runtime",
 ]  # fmt: skip
 
 
@@ -92,6 +93,8 @@ def evil_payload() -> dict:
         "contexts": {
             evil("context_os"): {"name": evil("context_os")},
             "os": {"name": evil("context_os")},
+            "device": {"model": evil("device")},
+            "runtime": {"name": evil("runtime")},
         },
         "sdk": {
             "name": evil("module"),
@@ -132,6 +135,19 @@ def test_issue_page_shows_every_field_only_escaped(client, owner, evil_issue):
             continue
         assert escaped(field) in body, field
     assert "CONTEXTX" in body and "&lt;" in body
+
+
+def test_the_tags_panel_shows_derived_and_sdk_tags_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    body = client.get(
+        reverse("issues:detail", args=[evil_issue.project.slug, evil_issue.pk])
+    ).content.decode()
+    panel = body[body.index('id="tags"') : body.index('class="card history"')]
+    assert_only_escaped(panel)
+    for field in ("device", "runtime", "url", "context_os", "release", "user"):
+        assert escaped(field) in panel, field
+    # Each value links to the list searching for it; in the link it is percent-encoded.
+    assert "?query=device%3A%22%3Cscript%3E" in panel
 
 
 def test_issue_list_and_global_list_show_titles_only_escaped(client, owner, evil_issue):
