@@ -1,32 +1,13 @@
 """Per-issue numbers for lists, each fetched for a whole page in one query."""
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from issues.models import Issue, IssueBucket, IssueTagValue
+from issues.models import IssueBucket
 
-# The tag the digest aggregates users under; Sentry's own name is accepted too.
-USER_TAG_KEYS = ("user", "sentry:user")
 # Sentry's two series: hourly for a day, daily for two weeks.
 SERIES = {"24h": (24, timedelta(hours=1)), "14d": (14, timedelta(days=1))}
-
-
-def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:
-    """Distinct users per issue from the aggregated tag values, as a subquery per row.
-
-    Typed Any: rows carry the `user_count` annotation, which the Issue model type lacks."""
-    users = (
-        IssueTagValue.objects.filter(issue=OuterRef("pk"), key__in=USER_TAG_KEYS)
-        .order_by()
-        .values("issue")
-        .annotate(n=Count("value", distinct=True))
-        .values("n")
-    )
-    return qs.annotate(user_count=Coalesce(Subquery(users, output_field=IntegerField()), Value(0)))
 
 
 def _floor(dt: datetime, step: timedelta) -> datetime:

@@ -22,7 +22,7 @@ from api.serializers import (
     release_json,
 )
 from events.models import Event
-from issues import sorting
+from issues import sorting, users
 from issues.models import Issue
 from issues.search import SearchError
 from projects.access import projects_for
@@ -94,7 +94,7 @@ def project_issues(request: ApiRequest, org_slug: str, project_slug: str) -> Htt
             period,
             environments=request.GET.getlist("environment"),
         )
-        page = paginate(request, stats.with_user_count(qs.order_by(*sort.order_by)))
+        page = paginate(request, users.with_user_count(qs).order_by(*sort.order_by))
     except (SearchError, PaginationError) as exc:
         return error(400, str(exc))
     # Stats follow Sentry: a 24h series unless another one (or none, with "") is asked for.
@@ -103,7 +103,7 @@ def project_issues(request: ApiRequest, org_slug: str, project_slug: str) -> Htt
 
 
 def _issue_rows(issues: list[Any], project: Project, series_name: str) -> list[dict]:
-    """`issues` carry the `user_count` annotation (`stats.with_user_count`)."""
+    """`issues` carry the `user_count` annotation (`issues.users.with_user_count`)."""
     series = {}
     if series_name in stats.SERIES:
         series = stats.series([i.pk for i in issues], series_name)
@@ -130,12 +130,9 @@ def _bulk_update(request: ApiRequest, project: Project) -> HttpResponse:
 
 
 def _issue_detail(request: ApiRequest, issue: Issue) -> HttpResponse:
-    user_count = stats.with_user_count(Issue.objects.filter(pk=issue.pk)).values_list(
-        "user_count", flat=True
-    )
     history = issue.history.select_related("user").order_by("-created_at", "-id")[:ACTIVITY_LIMIT]
     data = issue_json(
-        issue, next(iter(user_count), 0), {"24h": stats.series([issue.pk], "24h")[issue.pk]}
+        issue, users.user_count(issue), {"24h": stats.series([issue.pk], "24h")[issue.pk]}
     )
     data["firstRelease"] = release_json(issue.first_release)
     data["lastRelease"] = release_json(issue.last_release)

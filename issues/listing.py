@@ -6,7 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from issues import charts, search, sorting
+from issues import charts, search, sorting, users
 from issues.models import Issue
 
 PER_PAGE = 50
@@ -55,7 +55,7 @@ def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
         empty = Paginator(no_issues, PER_PAGE).get_page(1)
         return Listing(empty, tab, sort.ui_name, query, sparklines={}, error=str(exc))
     qs = (
-        search.apply(qs, parsed)
+        users.with_user_count(search.apply(qs, parsed))
         .select_related("project")
         .defer("grouping_components", "message", "environments")  # not shown; can be large
         .order_by(*sort.order_by)

@@ -15,6 +15,8 @@ ORDERS: tuple[SortOrder, ...] = (
     SortOrder("date", "last_seen", "Last seen", ("-last_seen", "-id")),
     SortOrder("new", "first_seen", "First seen", ("-first_seen", "-id")),
     SortOrder("freq", "events", "Events", ("-event_count", "-id")),
+    # Needs the `user_count` annotation (issues/users.py), which every issue list adds.
+    SortOrder("user", "users", "Users", ("-user_count", "-id")),
 )
 DEFAULT = ORDERS[0]
 _BY_NAME = {name: order for order in ORDERS for name in (order.name, order.ui_name)}

@@ -17,7 +17,7 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, lifecycle, listing, tags
+from issues import charts, lifecycle, listing, tags, users
 from issues.access import issue_member
 from issues.models import Issue
 from issues.release_views import release_query_url
@@ -166,6 +166,7 @@ def issue_detail(
             "nav": _neighbours(issue, event) if event else {},
             "charts": charts.issue_charts(issue.pk),
             "tag_panel": tags.tag_panel(issue.pk),
+            "user_count": users.user_count(issue),
             "history": history,
             "release_urls": {
                 version: release_query_url(issue.project.slug, version)

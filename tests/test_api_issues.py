@@ -654,3 +654,16 @@ def test_a_bad_bulk_put_gets_400_and_changes_nothing(client, project, owner, que
     assert response.json()["detail"]
     issue.refresh_from_db()
     assert issue.status == IssueStatus.UNRESOLVED
+
+
+def test_sentrys_user_sort_puts_the_most_affected_issue_first(client, project, owner):
+    from tests.issue_factories import make_tag
+
+    few = make_issue(project, title="few users", event_count=50)
+    many = make_issue(project, title="many users", event_count=1)
+    make_tag(few, "user", "u1", 50)
+    for n in range(2):
+        make_tag(many, "user", f"u{n}")
+    response = get(client, owner, LIST, sort="user")
+    assert titles(response) == ["many users", "few users"]
+    assert [row["userCount"] for row in response.json()] == [2, 1]

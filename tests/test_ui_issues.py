@@ -575,3 +575,27 @@ def test_the_tags_panel_shows_even_when_the_events_are_gone(client, owner, issue
     login(client, owner)
     body = detail(client, issue).content.decode()
     assert 'id="tags"' in body and "ann@example.com" in body
+
+
+def test_the_issue_page_says_how_many_users_the_issue_affected(client, owner, issue):
+    make_tag(issue, "user", "ann@example.com", 3)
+    make_tag(issue, "user", "42", 1)
+    make_tag(issue, "browser", "Firefox", 4)  # other tags are no users
+    login(client, owner)
+    body = detail(client, issue).content.decode()
+    assert '<span class="num">2</span><span class="muted">users</span>' in body
+
+
+def test_the_list_has_a_users_column_that_sorts_most_affected_first(client, owner, project):
+    few = make_issue(project, title="FewUsersError", event_count=100)
+    many = make_issue(project, title="ManyUsersError", event_count=1)
+    make_tag(few, "user", "u1", 100)
+    for n in range(3):
+        make_tag(many, "user", f"u{n}", 1)
+    login(client, owner)
+    body = list_body(client, project, sort="users")
+    assert body.index("ManyUsersError") < body.index("FewUsersError")
+    assert '<td class="num users">3</td>' in body and '<td class="num users">1</td>' in body
+    assert '<option value="users" selected>Users</option>' in body
+    by_events = list_body(client, project, sort="events")
+    assert by_events.index("FewUsersError") < by_events.index("ManyUsersError")

@@ -1,0 +1,33 @@
+"""How many users an issue affected: distinct `user` tag values, counted by the digest.
+
+The one implementation for the issue pages and the API."""
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from issues.models import Issue, IssueTagValue
+
+# The tag the digest aggregates users under; Sentry's own name is accepted too.
+USER_TAG_KEYS = ("user", "sentry:user")
+
+
+def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:
+    """Distinct users per issue from the aggregated tag values, as a subquery per row.
+
+    Typed Any: rows carry the `user_count` annotation, which the Issue model type lacks."""
+    users = (
+        IssueTagValue.objects.filter(issue=OuterRef("pk"), key__in=USER_TAG_KEYS)
+        .order_by()
+        .values("issue")
+        .annotate(n=Count("value", distinct=True))
+        .values("n")
+    )
+    return qs.annotate(user_count=Coalesce(Subquery(users, output_field=IntegerField()), Value(0)))
+
+
+def user_count(issue: Issue) -> int:
+    """One issue's count (one query)."""
+    found = with_user_count(Issue.objects.filter(pk=issue.pk)).values_list("user_count", flat=True)
+    return next(iter(found), 0)
