@@ -18,7 +18,7 @@ from django.utils import timezone
 from core import metrics
 from core.bulksql import fetch_models, insert_new
 from core.logging import request_context
-from digest import grouping, normalize, rollup, symbolicate
+from digest import grouping, normalize, rollup, summary, symbolicate
 from digest.matching import issues_for
 from digest.prepared import Prepared
 from events import payload
@@ -207,7 +207,7 @@ def _insert_events(
             p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.event_id, p.timestamp,
             p.received_at, d.get("level", "error"), d.get("release", ""),
             d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
-            d.get("transaction", "")[:250], orjson.dumps(dict(d.get("tags") or [])).decode(),
+            d.get("transaction", "")[:250], orjson.dumps(summary.stored_tags(p.tags)).decode(),
             payload.encode(d, p.project_id), p.error,
         ))  # fmt: skip
     returned = insert_new(

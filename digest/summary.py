@@ -93,3 +93,12 @@ def event_tags(event: Event) -> dict[str, str]:
     for key, value in event.get("tags") or []:
         tags[key] = value
     return {k[:200]: v[:250] for k, v in tags.items()}
+
+
+# Tags an event row has a column for; the rest are kept in its `tags`, so event lists can
+# search derived tags (browser, url, ...) as well as the SDK's.
+COLUMN_TAGS = frozenset({"level", "release", "environment", "user"})
+
+
+def stored_tags(tags: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in tags.items() if key not in COLUMN_TAGS}

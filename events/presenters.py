@@ -271,6 +271,19 @@ def present_message(payload: dict) -> str:
     return ""
 
 
+def present_summary(payload: Any) -> str:
+    """One line for an event in a list: its message, else its last exception's
+    `Type: value` (the one raised last, as Sentry titles it)."""
+    payload = as_dict(payload)
+    message = present_message(payload)
+    if not message:
+        exceptions = as_list(payload.get("exception"))
+        last = as_dict(exceptions[-1]) if exceptions else {}
+        parts = [text(last.get("type"), 200), text(last.get("value"), 500)]
+        message = ": ".join(p for p in parts if p)
+    return message.strip().splitlines()[0][:300] if message.strip() else ""
+
+
 def present_breadcrumbs(payload: dict) -> list[Crumb]:
     crumbs = []
     for c in as_list(payload.get("breadcrumbs"))[-MAX_BREADCRUMBS:]:

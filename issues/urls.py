@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
     path("projects/<slug:slug>/releases/", release_views.release_list, name="releases"),
     path("projects/<slug:slug>/issues/<int:issue_id>/", views.issue_detail, name="detail"),
+    path("projects/<slug:slug>/issues/<int:issue_id>/events/", views.issue_events, name="events"),
     path("projects/<slug:slug>/issues/<int:issue_id>/resolve/", views.resolve, name="resolve"),
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/resolve-next-release/",

@@ -17,7 +17,7 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, lifecycle, listing, tags, users
+from issues import charts, event_listing, lifecycle, listing, tags, users
 from issues.access import issue_member
 from issues.models import Issue
 from issues.release_views import release_query_url
@@ -173,6 +173,23 @@ def issue_detail(
                 for version in (issue.first_release, issue.last_release)
                 if version
             },
+        },
+    )
+
+
+@require_GET
+@issue_member
+def issue_events(
+    request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
+) -> HttpResponse:
+    return render(
+        request,
+        "issues/events.html",
+        {
+            "project": membership.project,
+            "membership": membership,
+            "issue": issue,
+            "events": event_listing.build(issue, request.GET),
         },
     )
 

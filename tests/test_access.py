@@ -48,6 +48,7 @@ ACCESS = {
     "issues:bulk": MEMBER,
     "issues:releases": MEMBER,
     "issues:detail": MEMBER,
+    "issues:events": MEMBER,
     "issues:resolve": MEMBER,
     "issues:resolve_next_release": MEMBER,
     "issues:ignore": MEMBER,

@@ -209,3 +209,31 @@ def test_a_value_in_the_tags_panel_opens_the_list_filtered_by_it(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("PaymentError: card declined")
     assert console.errors == [], console.errors
+
+
+def test_the_events_tab_lists_searches_and_opens_an_issues_events(
+    browser, live_server_url, owner, project
+):
+    from playwright.sync_api import expect
+
+    issue = rich_issue(project)  # its one event is web@1.2.3 in production
+    older = make_event(issue, {**PAYLOAD, "release": "web@1.2.0"}, release="web@1.2.0")
+    page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+    page.goto(issue.get_absolute_url())
+    page.get_by_role("link", name="Events", exact=True).click()
+    rows = page.locator("table.events tbody tr")
+    expect(rows).to_have_count(2)
+    search_box = page.get_by_role("searchbox", name="Search events")
+    search_box.fill("release:web@1.2.0")
+    search_box.press("Enter")
+    expect(rows).to_have_count(1)
+    page.screenshot(path=str(SCREENSHOT.with_name("issue-events.png")))
+    search_box = page.get_by_role("searchbox", name="Search events")
+    search_box.fill("is:resolved")
+    search_box.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Events have no status")
+    page.go_back()
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(f"**?event={older.event_id}#event")
+    expect(page.locator("#event h2")).to_contain_text(older.event_id)
+    assert console.errors == [], console.errors

@@ -74,3 +74,23 @@ def test_huge_payloads_are_bounded():
     assert shown["exceptions"][0].stack.frames[-1].function == f"f{MAX_FRAMES + 49}"
     assert len(shown["modules"]) == MAX_ROWS
     assert len(shown["message"]) < 25_000
+
+
+def test_an_events_summary_is_its_message_else_its_last_exception():
+    from events.presenters import present_summary
+    from tests.payloads import fixture
+
+    message = present_summary(fixture("python/log-message-params.json"))
+    assert message == "stock for SKU-1042 is 2, below the 5 ordered"
+    chained = present_summary(fixture("python/chained-cause.json"))
+    assert chained == "PaymentError: gateway reply for order 81723 is not JSON"
+
+
+@pytest.mark.django_db
+def test_every_accepted_payload_has_a_one_line_summary_or_none():
+    from events.presenters import present_summary
+    from tests.payloads import accepted_payloads
+
+    for payload in accepted_payloads():
+        summary = present_summary(payload.load())
+        assert "\n" not in summary and len(summary) <= 300, payload

@@ -150,6 +150,20 @@ def test_the_tags_panel_shows_derived_and_sdk_tags_only_escaped(client, owner, e
     assert "?query=device%3A%22%3Cscript%3E" in panel
 
 
+def test_the_events_tab_shows_its_columns_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    url = reverse("issues:events", args=[evil_issue.project.slug, evil_issue.pk])
+    body = client.get(url).content.decode()
+    table = body[body.index('<table class="events">') :]
+    assert_only_escaped(body)
+    for field in ("message", "release", "user"):  # release and environment carry "RELEASE"
+        assert escaped(field) in table, field
+    # The query and the error that quotes it are reflected escaped.
+    refused = client.get(url, {"query": BREAKOUT + SCRIPT}).content.decode()
+    assert SCRIPT not in refused and "<img" not in refused
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in refused
+
+
 def test_issue_list_and_global_list_show_titles_only_escaped(client, owner, evil_issue):
     client.force_login(owner)
     for url in [reverse("issues:list", args=[evil_issue.project.slug]), reverse("issues:all")]:
