@@ -10,6 +10,12 @@ urlpatterns = [
     path("projects/<slug:slug>/releases/", release_views.release_list, name="releases"),
     path("projects/<slug:slug>/issues/<int:issue_id>/", views.issue_detail, name="detail"),
     path("projects/<slug:slug>/issues/<int:issue_id>/events/", views.issue_events, name="events"),
+    # After the fixed paths above: bulk/ is no short id anyway, as SHORT_ID needs a -number.
+    path(
+        "projects/<slug:slug>/issues/<str:short_code>/",
+        views.issue_by_short_id,
+        name="short_id",
+    ),
     path("projects/<slug:slug>/issues/<int:issue_id>/resolve/", views.resolve, name="resolve"),
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/resolve-next-release/",

@@ -17,7 +17,7 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, event_listing, lifecycle, listing, tags, users
+from issues import charts, event_listing, lifecycle, listing, short_ids, tags, users
 from issues.access import issue_member
 from issues.models import Issue
 from issues.release_views import release_query_url
@@ -174,6 +174,21 @@ def issue_detail(
                 if version
             },
         },
+    )
+
+
+@require_GET
+@project_member
+def issue_by_short_id(
+    request: AuthenticatedHttpRequest, membership: Membership, short_code: str
+) -> HttpResponse:
+    """`…/issues/SHOP-2/` redirects to the issue page, keeping the query string."""
+    issue = short_ids.find(membership.project, short_code)
+    if issue is None:
+        raise Http404
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(
+        f"{issue.get_absolute_url()}?{query}" if query else issue.get_absolute_url()
     )
 
 

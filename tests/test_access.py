@@ -49,6 +49,7 @@ ACCESS = {
     "issues:releases": MEMBER,
     "issues:detail": MEMBER,
     "issues:events": MEMBER,
+    "issues:short_id": MEMBER,
     "issues:resolve": MEMBER,
     "issues:resolve_next_release": MEMBER,
     "issues:ignore": MEMBER,
@@ -91,7 +92,9 @@ PUBLIC = {
 PUBLIC_NAMESPACES = ("api:",)
 
 # URL kwargs that name an object inside the project of the URL's slug.
-PROJECT_OBJECTS = ("issue_id", "key_id", "member_id", "event_id", "channel_id", "rule_id")
+PROJECT_OBJECTS = (
+    "issue_id", "key_id", "member_id", "event_id", "channel_id", "rule_id", "short_code",
+)  # fmt: skip
 
 
 Route = tuple[str, tuple[str, ...]]  # full URL name, its kwarg names
@@ -149,6 +152,7 @@ def _project_objects(project: Project, owner: User) -> dict[str, Any]:
     return {
         "slug": project.slug,
         "issue_id": issue.pk,
+        "short_code": issue.short_code,
         "event_id": make_event(issue).event_id,
         "key_id": project.keys.get().pk,
         "member_id": Membership.objects.filter(project=project).exclude(user=owner).first().pk,

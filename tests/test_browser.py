@@ -237,3 +237,21 @@ def test_the_events_tab_lists_searches_and_opens_an_issues_events(
     page.wait_for_url(f"**?event={older.event_id}#event")
     expect(page.locator("#event h2")).to_contain_text(older.event_id)
     assert console.errors == [], console.errors
+
+
+def test_an_issue_opens_by_its_short_id_and_a_wrong_one_gets_the_styled_404(
+    browser, live_server_url, owner, project
+):
+    from playwright.sync_api import expect
+
+    issue = rich_issue(project)  # short id 1
+    page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+    page.goto(reverse("issues:short_id", args=[project.slug, issue.short_code]))
+    page.wait_for_url(f"**{issue.get_absolute_url()}")
+    expect(page.locator("h1")).to_contain_text("PaymentError: card declined")
+    response = page.goto(reverse("issues:short_id", args=[project.slug, f"{issue.short_code}0"]))
+    assert response is not None and response.status == 404
+    expect(page.locator(".error-page h1")).to_have_text("Page not found")
+    page.screenshot(path=str(SCREENSHOT.with_name("not-found.png")))
+    # The only errors are the 404 answer itself (as a response and as Chromium's console line).
+    assert console.errors and all("404" in error for error in console.errors), console.errors
