@@ -4,15 +4,59 @@ from collections.abc import Iterable
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm, UsernameField
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    UserCreationForm,
+    UsernameField,
+)
 from django.db.models import QuerySet
 
+from accounts import throttle
 from core.emails import base_url_context
+from core.http import client_address
 from projects.models import Membership, Project, UserSettings
 
 
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refused while the username or the client address is locked."""
+
+    lock: throttle.Lock | None = None  # set when this attempt was refused unchecked
+
+    def clean(self) -> dict:
+        username = self.cleaned_data.get("username") or ""
+        keys = throttle.signin_keys(username, client_address(self.request))
+        self.lock = throttle.locked(keys)
+        if self.lock is not None:
+            raise forms.ValidationError(self.lock.message(), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":
+                throttle.failed(keys)
+            raise
+        throttle.succeeded(keys)
+        return cleaned
+
+
 class BaseUrlPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the emailed link always points at BASE_URL."""
+    """Django's reset form, but the emailed link always points at BASE_URL.
+
+    Every request counts against the address and the email (accounts/throttle.py): a locked
+    one is refused, so the form cannot be used to flood an inbox or probe many addresses.
+    """
+
+    lock: throttle.Lock | None = None
+
+    def check_throttle(self, address: str) -> bool:
+        """Count this request; False (and `lock` set) if the address or email is locked."""
+        keys = throttle.reset_keys(self.cleaned_data["email"], address)
+        self.lock = throttle.locked(keys)
+        if self.lock is not None:
+            self.add_error(None, "Too many password-reset requests. Try again later.")
+            return False
+        throttle.failed(keys)
+        return True
 
     def save(self, *args, **kwargs) -> None:
         kwargs["extra_email_context"] = {**(kwargs.get("extra_email_context") or {})}

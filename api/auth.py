@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import throttle
 from api.models import ApiToken, hash_token
 from api.responses import NOT_FOUND, error
+from core.http import client_address
 
 # Recording every use would cost a write per request; once in a while is enough to show it.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -25,6 +27,7 @@ class ApiRequest(HttpRequest):
 
 NO_CREDENTIALS = "Authentication credentials were not provided."
 BAD_CREDENTIALS = "Invalid token."
+TOO_MANY = "Too many invalid tokens from this address; try again later."
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -71,8 +74,14 @@ def api_view(*methods: str, scopes: dict[str, str] | None = None) -> Callable:
             token = bearer_token(request)
             if token is None:
                 return _unauthorized(NO_CREDENTIALS, invalid=False)
+            # Bursts of bad tokens from one address: refused for a while, good ones too.
+            keys = throttle.api_keys(client_address(request))
+            lock = throttle.locked(keys)
+            if lock is not None:
+                return error(429, TOO_MANY, headers={"Retry-After": str(lock.retry_after())})
             user = authenticate(token)
             if user is None:
+                throttle.failed(keys)
                 return _unauthorized(BAD_CREDENTIALS, invalid=True)
             if request.method not in allowed:
                 response = error(405, f'Method "{request.method}" not allowed.')

@@ -76,7 +76,10 @@ CSRF_TRUSTED_ORIGINS = _read(
 )
 SESSION_COOKIE_SECURE = BASE_URL_IS_HTTPS
 CSRF_COOKIE_SECURE = BASE_URL_IS_HTTPS
-if _read("BEHIND_PROXY", "bool", default=False):
+# Behind a proxy, X-Forwarded-* are trusted: the scheme, the host, and the client address that
+# sign-in throttling counts (core.http.client_address).
+BEHIND_PROXY = _read("BEHIND_PROXY", "bool", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 

@@ -1,0 +1,42 @@
+"""The sign-in and password-reset pages: Django's views, throttled (accounts/throttle.py)."""
+
+from django.contrib.auth import views as auth
+from django.http import HttpResponse
+
+from accounts.forms import BaseUrlPasswordResetForm, ThrottledAuthenticationForm
+from core.emails import template_names
+from core.http import client_address
+
+TOO_MANY_REQUESTS = 429
+
+
+class SignInView(auth.LoginView):
+    form_class = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.lock is not None:
+            response.status_code = TOO_MANY_REQUESTS
+            response["Retry-After"] = str(form.lock.retry_after())
+        return response
+
+
+# Django sends the reset email itself; it only needs to be told where our templates are.
+RESET_SUBJECT, RESET_TEXT, RESET_HTML = template_names("password_reset")
+
+
+class PasswordResetView(auth.PasswordResetView):
+    form_class = BaseUrlPasswordResetForm
+    subject_template_name = RESET_SUBJECT
+    email_template_name = RESET_TEXT
+    html_email_template_name = RESET_HTML
+
+    def form_valid(self, form: BaseUrlPasswordResetForm) -> HttpResponse:
+        if not form.check_throttle(client_address(self.request)):
+            response = self.form_invalid(form)
+            response.status_code = TOO_MANY_REQUESTS
+            if form.lock is not None:
+                response["Retry-After"] = str(form.lock.retry_after())
+            return response
+        return super().form_valid(form)
