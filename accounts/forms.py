@@ -72,6 +72,16 @@ def email_taken(email: str, exclude_pk: int | None = None) -> bool:
 
 
 class ProfileForm(forms.ModelForm):
+    """Name and email; a new email needs the current password (resets go to the email)."""
+
+    password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only to change your email address.",
+    )
+
     class Meta:
         model = get_user_model()
         fields = ["first_name", "last_name", "email"]
@@ -80,12 +90,24 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Alerts and password resets go here, so it cannot be left empty.
         self.fields["email"].required = True
+        self.old_email: str = self.instance.email
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError("Another account already uses this email address.")
         return email
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data.get("email", "").lower() != self.old_email.lower()
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password") or ""
+        if "email" in cleaned and self.email_changed and not self.instance.check_password(password):
+            self.add_error("password", "Enter your current password to change your email.")
+        return cleaned
 
 
 class AlertDefaultsForm(forms.ModelForm):

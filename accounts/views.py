@@ -17,6 +17,7 @@ from accounts.forms import (
 )
 from accounts.invitations import accept, invite, send_invitation
 from accounts.models import Invitation
+from accounts.profile import tell_old_address
 from core.http import AuthenticatedHttpRequest
 from projects.access import staff_required
 from projects.models import Membership, Project, Role, UserSettings
@@ -38,6 +39,8 @@ def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             profile.save()
             defaults.save()
             Membership.objects.bulk_update(per_project.changed_memberships(), ["send_alerts"])
+        if profile.email_changed:
+            tell_old_address(request.user, profile.old_email)
         messages.success(request, "Your settings were saved.")
         return redirect("accounts:settings")
     context = {"profile": profile, "defaults": defaults, "per_project": per_project}

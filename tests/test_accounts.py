@@ -113,6 +113,7 @@ def settings_post(memberships: dict, **overrides) -> dict:
         "profile-first_name": "Ada",
         "profile-last_name": "Lovelace",
         "profile-email": "ada@example.com",
+        "profile-password": "pw-owner",  # a new email needs the current password
         "defaults-alerts_for_new_projects": "on",
     }
     for project_id, on in memberships.items():
