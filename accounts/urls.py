@@ -52,6 +52,8 @@ account_patterns = [
     path(
         "invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"
     ),
+    # Posted from a project's members page; here because an unknown address gets an invitation.
+    path("projects/<slug:slug>/members/add/", views.add_member, name="add_member"),
 ]
 
 urlpatterns = [

@@ -60,6 +60,7 @@ ACCESS = {
     "projects:members": ADMIN,
     "projects:member_role": ADMIN,
     "projects:member_remove": ADMIN,
+    "accounts:add_member": ADMIN,
     "alerts:send_test_email": ADMIN,
     "alerts:channel_add": ADMIN,
     "alerts:channel_test": ADMIN,
