@@ -60,3 +60,30 @@ def test_createtoken_refuses_an_unknown_scope(owner):
     with pytest.raises(CommandError, match="org:admin"):
         call_command("createtoken", "owner", "--scopes", "project:read,org:admin")
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tokens_made_before_scopes_keep_every_scope():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("api", "0001_initial")], [("api", "0002_token_scopes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User = old.get_model("auth", "User")
+    user = User.objects.create(username="old-timer")
+    old.get_model("api", "ApiToken").objects.create(user_id=user.pk, token_hash="a" * 64)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    token = ApiToken.objects.get(token_hash="a" * 64)
+    assert token.scopes == [
+        "project:read",
+        "event:read",
+        "event:write",
+        "project:write",
+        "project:releases",
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
