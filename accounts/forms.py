@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import (
     AuthenticationForm,
@@ -37,6 +38,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         throttle.succeeded(keys)
         return cleaned
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # PASSWORD_LOGIN off: everyone signs in through SSO, staff keep a way in if it breaks.
+        if not settings.PASSWORD_LOGIN and not (user.is_staff or user.is_superuser):
+            raise forms.ValidationError(
+                "Sign in with your company account (SSO).", code="password_login_off"
+            )
 
 
 class BaseUrlPasswordResetForm(PasswordResetForm):

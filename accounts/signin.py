@@ -1,11 +1,18 @@
 """The sign-in and password-reset pages: Django's views, throttled (accounts/throttle.py)."""
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import views as auth
 from django.http import HttpResponse
 
+from accounts import oidc
 from accounts.forms import BaseUrlPasswordResetForm, ThrottledAuthenticationForm
 from core.emails import template_names
 from core.http import client_address
+
+# /accounts/login/?password shows the password form when PASSWORD_LOGIN is off (staff only).
+BREAK_GLASS = "password"
 
 TOO_MANY_REQUESTS = 429
 
@@ -13,6 +20,16 @@ TOO_MANY_REQUESTS = 429
 class SignInView(auth.LoginView):
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_label"] = settings.OIDC_BUTTON_LABEL if oidc.enabled() else ""
+        context["password_form"] = (
+            settings.PASSWORD_LOGIN
+            or BREAK_GLASS in self.request.GET
+            or self.request.method == "POST"
+        )
+        return context
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)

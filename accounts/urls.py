@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from accounts import signin, views
+from accounts import signin, sso_views, views
 
 auth_patterns = [
     path(
@@ -46,6 +46,11 @@ auth_patterns = [
 ]
 
 account_patterns = [
+    # SSO (OpenID Connect): off to the provider, and back.
+    path("sso/start/", login_not_required(sso_views.StartView.as_view()), name="sso_start"),
+    path(
+        "sso/callback/", login_not_required(sso_views.CallbackView.as_view()), name="sso_callback"
+    ),
     path("settings/", views.user_settings, name="settings"),
     path("invite/", views.invite_user, name="invite"),
     path("invite/<str:token>/", views.accept_invitation, name="invite_accept"),

@@ -89,6 +89,8 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "accounts:invite_accept",
+    "accounts:sso_start",
+    "accounts:sso_callback",
     "ops:live",
     "ops:ready",
     "ops:metrics",
