@@ -26,7 +26,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict:
         username = self.cleaned_data.get("username") or ""
-        keys = throttle.signin_keys(username, client_address(self.request))
+        address = client_address(self.request) if self.request is not None else ""
+        keys = throttle.signin_keys(username, address)
         self.lock = throttle.locked(keys)
         if self.lock is not None:
             raise forms.ValidationError(self.lock.message(), code="throttled")

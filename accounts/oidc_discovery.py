@@ -99,7 +99,8 @@ def _discover(issuer: str) -> Provider:
     algorithms = tuple(a for a in ALGORITHMS if a in offered)
     if not algorithms:
         raise ProviderError(f"the provider signs ID tokens only with {offered}")
-    return Provider(issuer, *endpoints, algorithms=algorithms)
+    authorization, token, jwks = endpoints
+    return Provider(issuer, authorization, token, jwks, algorithms)
 
 
 def provider() -> Provider:

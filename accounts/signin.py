@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpResponse
 
 from accounts import oidc
@@ -31,11 +32,12 @@ class SignInView(auth.LoginView):
         )
         return context
 
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
-        if form.lock is not None:
+        lock = getattr(form, "lock", None)  # set by ThrottledAuthenticationForm
+        if lock is not None:
             response.status_code = TOO_MANY_REQUESTS
-            response["Retry-After"] = str(form.lock.retry_after())
+            response["Retry-After"] = str(lock.retry_after())
         return response
 
 
@@ -49,7 +51,8 @@ class PasswordResetView(auth.PasswordResetView):
     email_template_name = RESET_TEXT
     html_email_template_name = RESET_HTML
 
-    def form_valid(self, form: BaseUrlPasswordResetForm) -> HttpResponse:
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        assert isinstance(form, BaseUrlPasswordResetForm)
         if not form.check_throttle(client_address(self.request)):
             response = self.form_invalid(form)
             response.status_code = TOO_MANY_REQUESTS

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from api.models import ApiToken
-from tests.api_factories import auth, make_issue
+from tests.api_factories import auth
+from tests.issue_factories import make_issue
 
 pytestmark = pytest.mark.django_db
 
