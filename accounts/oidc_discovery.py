@@ -100,7 +100,8 @@ def _discover(issuer: str) -> Provider:
     if not algorithms:
         raise ProviderError(f"the provider signs ID tokens only with {offered}")
     authorization, token, jwks = endpoints
-    return Provider(issuer, authorization, token, jwks, algorithms)
+    # ID tokens carry the issuer exactly as the document spells it (Authentik: trailing slash).
+    return Provider(str(doc["issuer"]), authorization, token, jwks, algorithms)
 
 
 def provider() -> Provider:
