@@ -96,11 +96,12 @@ class ProfileForm(forms.ModelForm):
         model = get_user_model()
         fields = ["first_name", "last_name", "email"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, address: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Alerts and password resets go here, so it cannot be left empty.
         self.fields["email"].required = True
         self.old_email: str = self.instance.email
+        self.address = address  # the password check counts against sign-in throttling
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -114,10 +115,19 @@ class ProfileForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
-        password = cleaned.get("password") or ""
-        if "email" in cleaned and self.email_changed and not self.instance.check_password(password):
-            self.add_error("password", "Enter your current password to change your email.")
+        if "email" in cleaned and self.email_changed:
+            self._check_password(cleaned.get("password") or "")
         return cleaned
+
+    def _check_password(self, password: str) -> None:
+        # A stolen session must not become a way to guess the password without limit.
+        keys = throttle.signin_keys(self.instance.get_username(), self.address)
+        lock = throttle.locked(keys)
+        if lock is not None:
+            self.add_error("password", lock.message())
+        elif not self.instance.check_password(password):
+            throttle.failed(keys)
+            self.add_error("password", "Enter your current password to change your email.")
 
 
 class AlertDefaultsForm(forms.ModelForm):

@@ -19,7 +19,7 @@ from accounts.invitations import accept, invite, send_invitation
 from accounts.models import Invitation
 from accounts.profile import tell_old_address
 from accounts.project_invites import UnknownUsername, add_or_invite
-from core.http import AuthenticatedHttpRequest
+from core.http import AuthenticatedHttpRequest, client_address
 from projects.access import is_staff, project_admin, staff_required
 from projects.forms import AddMemberForm
 from projects.models import Membership, Project, Role, UserSettings
@@ -33,7 +33,8 @@ def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("project")
     memberships = memberships.order_by("project__name")
     data = request.POST if request.method == "POST" else None
-    profile = ProfileForm(data, instance=request.user, prefix="profile")
+    address = client_address(request)
+    profile = ProfileForm(data, instance=request.user, prefix="profile", address=address)
     defaults = AlertDefaultsForm(data, instance=prefs, prefix="defaults")
     per_project = ProjectAlertsForm(memberships, data, prefix="alerts")
     if data is not None and profile.is_valid() and defaults.is_valid() and per_project.is_valid():

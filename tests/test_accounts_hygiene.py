@@ -40,6 +40,19 @@ def test_changing_the_email_needs_the_current_password(client, owner):
     assert owner.email == "new@example.com"
 
 
+def test_guessing_the_password_on_the_settings_page_is_throttled(client, owner):
+    from accounts import throttle
+
+    client.force_login(owner)
+    url = reverse("accounts:settings")
+    for _ in range(throttle.MAX_FAILURES):
+        client.post(url, profile_post("thief@example.com", **{"profile-password": "guess"}))
+    right = client.post(url, profile_post("thief@example.com", **{"profile-password": "pw-owner"}))
+    assert "Too many failed sign-ins" in right.content.decode()
+    owner.refresh_from_db()
+    assert owner.email == "owner@example.com"
+
+
 def test_saving_settings_without_changing_the_email_needs_no_password(client, owner):
     client.force_login(owner)
     response = client.post(reverse("accounts:settings"), profile_post("OWNER@example.com"))
