@@ -3,16 +3,70 @@
 from collections.abc import Iterable
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm, UsernameField
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    UserCreationForm,
+    UsernameField,
+)
 from django.db.models import QuerySet
 
+from accounts import throttle
 from core.emails import base_url_context
+from core.http import client_address
 from projects.models import Membership, Project, UserSettings
 
 
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refused while the username or the client address is locked."""
+
+    lock: throttle.Lock | None = None  # set when this attempt was refused unchecked
+
+    def clean(self) -> dict:
+        username = self.cleaned_data.get("username") or ""
+        address = client_address(self.request) if self.request is not None else ""
+        keys = throttle.signin_keys(username, address)
+        self.lock = throttle.locked(keys)
+        if self.lock is not None:
+            raise forms.ValidationError(self.lock.message(), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":
+                throttle.failed(keys)
+            raise
+        throttle.succeeded(keys)
+        return cleaned
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # PASSWORD_LOGIN off: everyone signs in through SSO, staff keep a way in if it breaks.
+        if not settings.PASSWORD_LOGIN and not (user.is_staff or user.is_superuser):
+            raise forms.ValidationError(
+                "Sign in with your company account (SSO).", code="password_login_off"
+            )
+
+
 class BaseUrlPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the emailed link always points at BASE_URL."""
+    """Django's reset form, but the emailed link always points at BASE_URL.
+
+    Every request counts against the address and the email (accounts/throttle.py): a locked
+    one is refused, so the form cannot be used to flood an inbox or probe many addresses.
+    """
+
+    lock: throttle.Lock | None = None
+
+    def check_throttle(self, address: str) -> bool:
+        """Count this request; False (and `lock` set) if the address or email is locked."""
+        keys = throttle.reset_keys(self.cleaned_data["email"], address)
+        self.lock = throttle.locked(keys)
+        if self.lock is not None:
+            self.add_error(None, "Too many password-reset requests. Try again later.")
+            return False
+        throttle.failed(keys)
+        return True
 
     def save(self, *args, **kwargs) -> None:
         kwargs["extra_email_context"] = {**(kwargs.get("extra_email_context") or {})}
@@ -28,20 +82,52 @@ def email_taken(email: str, exclude_pk: int | None = None) -> bool:
 
 
 class ProfileForm(forms.ModelForm):
+    """Name and email; a new email needs the current password (resets go to the email)."""
+
+    password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only to change your email address.",
+    )
+
     class Meta:
         model = get_user_model()
         fields = ["first_name", "last_name", "email"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, address: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Alerts and password resets go here, so it cannot be left empty.
         self.fields["email"].required = True
+        self.old_email: str = self.instance.email
+        self.address = address  # the password check counts against sign-in throttling
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError("Another account already uses this email address.")
         return email
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data.get("email", "").lower() != self.old_email.lower()
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if "email" in cleaned and self.email_changed:
+            self._check_password(cleaned.get("password") or "")
+        return cleaned
+
+    def _check_password(self, password: str) -> None:
+        # A stolen session must not become a way to guess the password without limit.
+        keys = throttle.signin_keys(self.instance.get_username(), self.address)
+        lock = throttle.locked(keys)
+        if lock is not None:
+            self.add_error("password", lock.message())
+        elif not self.instance.check_password(password):
+            throttle.failed(keys)
+            self.add_error("password", "Enter your current password to change your email.")
 
 
 class AlertDefaultsForm(forms.ModelForm):

@@ -67,3 +67,17 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class FailureCount(models.Model):
+    """Consecutive failures of one key (`signin:user:alice`, `api:ip:10.0.0.1`, ...) and its
+    lockout; see accounts/throttle.py."""
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    rounds = models.PositiveIntegerField(default=0)  # lockouts so far; each lasts longer
+    last_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} failures, {self.rounds} lockouts"

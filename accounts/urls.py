@@ -8,17 +8,12 @@ from django.contrib.auth import views as auth
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from accounts import views
-from accounts.forms import BaseUrlPasswordResetForm
-from core.emails import template_names
-
-# Django sends the reset email itself; it only needs to be told where our templates are.
-RESET_SUBJECT, RESET_TEXT, RESET_HTML = template_names("password_reset")
+from accounts import signin, sso_views, views
 
 auth_patterns = [
     path(
         "login/",
-        login_not_required(auth.LoginView.as_view(redirect_authenticated_user=True)),
+        login_not_required(signin.SignInView.as_view()),
         name="login",
     ),
     path("logout/", login_not_required(auth.LogoutView.as_view()), name="logout"),
@@ -30,14 +25,7 @@ auth_patterns = [
     ),
     path(
         "password_reset/",
-        login_not_required(
-            auth.PasswordResetView.as_view(
-                form_class=BaseUrlPasswordResetForm,
-                subject_template_name=RESET_SUBJECT,
-                email_template_name=RESET_TEXT,
-                html_email_template_name=RESET_HTML,
-            )
-        ),
+        login_not_required(signin.PasswordResetView.as_view()),
         name="password_reset",
     ),
     path(
@@ -58,12 +46,19 @@ auth_patterns = [
 ]
 
 account_patterns = [
+    # SSO (OpenID Connect): off to the provider, and back.
+    path("sso/start/", login_not_required(sso_views.StartView.as_view()), name="sso_start"),
+    path(
+        "sso/callback/", login_not_required(sso_views.CallbackView.as_view()), name="sso_callback"
+    ),
     path("settings/", views.user_settings, name="settings"),
     path("invite/", views.invite_user, name="invite"),
     path("invite/<str:token>/", views.accept_invitation, name="invite_accept"),
     path(
         "invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"
     ),
+    # Posted from a project's members page; here because an unknown address gets an invitation.
+    path("projects/<slug:slug>/members/add/", views.add_member, name="add_member"),
 ]
 
 urlpatterns = [

@@ -17,8 +17,11 @@ from accounts.forms import (
 )
 from accounts.invitations import accept, invite, send_invitation
 from accounts.models import Invitation
-from core.http import AuthenticatedHttpRequest
-from projects.access import staff_required
+from accounts.profile import tell_old_address
+from accounts.project_invites import UnknownUsername, add_or_invite
+from core.http import AuthenticatedHttpRequest, client_address
+from projects.access import is_staff, project_admin, staff_required
+from projects.forms import AddMemberForm
 from projects.models import Membership, Project, Role, UserSettings
 
 
@@ -30,7 +33,8 @@ def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("project")
     memberships = memberships.order_by("project__name")
     data = request.POST if request.method == "POST" else None
-    profile = ProfileForm(data, instance=request.user, prefix="profile")
+    address = client_address(request)
+    profile = ProfileForm(data, instance=request.user, prefix="profile", address=address)
     defaults = AlertDefaultsForm(data, instance=prefs, prefix="defaults")
     per_project = ProjectAlertsForm(memberships, data, prefix="alerts")
     if data is not None and profile.is_valid() and defaults.is_valid() and per_project.is_valid():
@@ -38,6 +42,8 @@ def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             profile.save()
             defaults.save()
             Membership.objects.bulk_update(per_project.changed_memberships(), ["send_alerts"])
+        if profile.email_changed:
+            tell_old_address(request.user, profile.old_email)
         messages.success(request, "Your settings were saved.")
         return redirect("accounts:settings")
     context = {"profile": profile, "defaults": defaults, "per_project": per_project}
@@ -95,3 +101,26 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, f"Welcome, {user.get_username()}.")
         return redirect("projects:list")
     return render(request, "accounts/invite_accept.html", {"form": form, "invitation": invitation})
+
+
+@require_POST
+@project_admin
+def add_member(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
+    """From the project's members page: one answer whether or not the person has an account."""
+    project = membership.project
+    staff = is_staff(request.user)
+    form = AddMemberForm(staff, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nobody was added: " + form.errors.as_text())
+        return redirect("projects:members", project.slug)
+    who = form.cleaned_data["email"]
+    try:
+        sent = add_or_invite(project, who, form.cleaned_data["role"], request.user, staff)
+    except UnknownUsername:
+        messages.error(request, f"No user is named {who}; enter an email address to invite them.")
+        return redirect("projects:members", project.slug)
+    if sent:
+        messages.success(request, f"Done: {who} is in {project.name} or invited to join it.")
+    else:
+        messages.warning(request, f"{who} could not be emailed; the mail server refused.")
+    return redirect("projects:members", project.slug)

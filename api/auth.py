@@ -3,6 +3,7 @@
 import functools
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
@@ -10,21 +11,25 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import throttle
 from api.models import ApiToken, hash_token
 from api.responses import NOT_FOUND, error
+from core.http import client_address
 
 # Recording every use would cost a write per request; once in a while is enough to show it.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class ApiRequest(HttpRequest):
-    """A request that passed `api_view`: `api_user` is the token's owner."""
+    """A request that passed `api_view`: `api_token` is its token, `api_user` its owner."""
 
     api_user: User
+    api_token: ApiToken
 
 
 NO_CREDENTIALS = "Authentication credentials were not provided."
 BAD_CREDENTIALS = "Invalid token."
+TOO_MANY = "Too many invalid tokens from this address; try again later."
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -37,15 +42,31 @@ def bearer_token(request: HttpRequest) -> str | None:
     return token or None
 
 
-def authenticate(token: str) -> User | None:
-    """The active user owning `token`; None for an unknown token or an inactive user."""
+def authenticate(token: str) -> ApiToken | None:
+    """The token, its user loaded; None for an unknown token or an inactive user."""
     api_token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
     if api_token is None or not api_token.user.is_active:
         return None
     now = timezone.now()
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-    return api_token.user
+    return api_token
+
+
+class MissingScope(Exception):
+    """The token lacks a scope; answered as 403 by api_view."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This token does not have the {scope} scope.")
+
+
+def require_scope(request: ApiRequest, scope: str) -> None:
+    """Inside an api_view: raise MissingScope (-> 403) unless the request's token has `scope`.
+
+    For views whose scope depends on more than the method; api_view(scopes=...) covers the rest.
+    """
+    if not has_scope(request, scope):
+        raise MissingScope(scope)
 
 
 def _unauthorized(detail: str, invalid: bool) -> HttpResponse:
@@ -53,15 +74,17 @@ def _unauthorized(detail: str, invalid: bool) -> HttpResponse:
     return error(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-def has_scope(request: HttpRequest, scope: str) -> bool:
-    """The one place a token's scopes will be checked (`project:releases`, …). Tokens carry
-    every scope of their user today; a scope check plugs in here."""
-    return True
+def has_scope(request: ApiRequest, scope: str) -> bool:
+    """The one place a token's scopes are checked (api/scopes.py: a write scope includes its
+    read scope)."""
+    return request.api_token.grants(scope)
 
 
 def api_view(*methods: str, scopes: dict[str, str] | None = None) -> Callable:
-    """Token-authenticated JSON view: sets `request.api_user`; 401/403/404/405 come back as
-    JSON. `scopes` names the scope each method needs (`{"POST": "project:releases"}`)."""
+    """Token-authenticated JSON view: sets `request.api_user` and `request.api_token`;
+    401/403/404/405/429 come back as JSON. `scopes` names the scope each method needs
+    (`{"GET": "event:read", "PUT": "event:write"}`); a method without one needs a valid token.
+    """
     allowed = tuple(m.upper() for m in methods)
     needed = {m.upper(): s for m, s in (scopes or {}).items()}
 
@@ -71,19 +94,29 @@ def api_view(*methods: str, scopes: dict[str, str] | None = None) -> Callable:
             token = bearer_token(request)
             if token is None:
                 return _unauthorized(NO_CREDENTIALS, invalid=False)
-            user = authenticate(token)
-            if user is None:
+            # Bursts of bad tokens from one address: refused for a while, good ones too.
+            keys = throttle.api_keys(client_address(request))
+            lock = throttle.locked(keys)
+            if lock is not None:
+                return error(429, TOO_MANY, headers={"Retry-After": str(lock.retry_after())})
+            api_token = authenticate(token)
+            if api_token is None:
+                throttle.failed(keys)
                 return _unauthorized(BAD_CREDENTIALS, invalid=True)
             if request.method not in allowed:
                 response = error(405, f'Method "{request.method}" not allowed.')
                 response["Allow"] = ", ".join(allowed)
                 return response
-            request.api_user = user  # type: ignore[attr-defined]  # now an ApiRequest
-            scope = needed.get(request.method or "")
-            if scope and not has_scope(request, scope):
-                return error(403, f"This token lacks the {scope} scope.")
+            signed = cast(ApiRequest, request)  # from here on it is one
+            signed.api_token = api_token
+            signed.api_user = api_token.user
             try:
-                return view(request, *args, **kwargs)
+                scope = needed.get(request.method or "")
+                if scope:
+                    require_scope(signed, scope)
+                return view(signed, *args, **kwargs)
+            except MissingScope as exc:
+                return error(403, str(exc))
             except Http404:
                 return error(404, NOT_FOUND)
 

@@ -2,9 +2,12 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
+
+from api.scopes import ALL, check_names, grants
 
 
 def hash_token(token: str) -> str:
@@ -21,6 +24,8 @@ class ApiToken(models.Model):
     # Only the hash is stored; the token itself is shown once, when it is created.
     token_hash = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="")
+    # Sentry's scope names (api/scopes.py); tokens made before scopes existed have them all.
+    scopes = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -28,6 +33,15 @@ class ApiToken(models.Model):
         return f"token {self.label or self.pk} of {self.user}"
 
     @classmethod
-    def issue(cls, user, label: str = "") -> tuple["ApiToken", str]:
+    def issue(
+        cls, user, label: str = "", scopes: Iterable[str] = tuple(ALL)
+    ) -> tuple["ApiToken", str]:
+        """A new token and its secret, which only the caller ever sees."""
         token = secrets.token_hex(32)
-        return cls.objects.create(user=user, token_hash=hash_token(token), label=label), token
+        stored = cls.objects.create(
+            user=user, token_hash=hash_token(token), label=label, scopes=check_names(scopes)
+        )
+        return stored, token
+
+    def grants(self, scope: str) -> bool:
+        return grants(self.scopes, scope)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from api import access, bulk, search, stats
+from api import access, bulk, scopes, search, stats
 from api import status as status_change
 from api.auth import ApiRequest, api_view
 from api.pagination import PaginationError, link_header, paginate
@@ -47,20 +47,20 @@ def index(request: ApiRequest) -> HttpResponse:
     return json_response(
         {
             "version": "0",
-            "auth": {"scopes": ["project:read", "event:read", "event:write"]},
+            "auth": {"scopes": request.api_token.scopes},
             "user": {"id": str(user.pk), "username": user.get_username(), "email": user.email},
         }
     )
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.PROJECT_READ})
 def organizations(request: ApiRequest) -> HttpResponse:
     # The installation has no creation date of its own; its first project's stands in.
     first = Project.objects.order_by("created_at").values_list("created_at", flat=True).first()
     return json_response([{**organization_json(), "dateCreated": iso(first or timezone.now())}])
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.PROJECT_READ})
 def projects(request: ApiRequest, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
@@ -76,7 +76,7 @@ def _parse_change(request: ApiRequest) -> status_change.StatusChange:
     return status_change.parse(body)
 
 
-@api_view("GET", "PUT")
+@api_view("GET", "PUT", scopes={"GET": scopes.EVENT_READ, "PUT": scopes.EVENT_WRITE})
 def project_issues(request: ApiRequest, org_slug: str, project_slug: str) -> HttpResponse:
     project = access.project_for(request.api_user, org_slug, project_slug)
     if request.method == "PUT":
@@ -140,7 +140,7 @@ def _issue_detail(request: ApiRequest, issue: Issue) -> HttpResponse:
     return json_response(data)
 
 
-@api_view("GET", "PUT")
+@api_view("GET", "PUT", scopes={"GET": scopes.EVENT_READ, "PUT": scopes.EVENT_WRITE})
 def issue(request: ApiRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
@@ -155,7 +155,7 @@ def issue(request: ApiRequest, issue_id: str, org_slug: str | None = None) -> Ht
     return _issue_detail(request, found)
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.EVENT_READ})
 def issue_events(request: ApiRequest, issue_id: str, org_slug: str | None = None) -> HttpResponse:
     if org_slug is not None:
         access.check_org(org_slug)
@@ -169,7 +169,7 @@ def issue_events(request: ApiRequest, issue_id: str, org_slug: str | None = None
     return _paged(request, [event_json(e, found, full=full) for e in page.rows], page)
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.EVENT_READ})
 def issue_latest_event(
     request: ApiRequest, issue_id: str, org_slug: str | None = None
 ) -> HttpResponse:
@@ -182,7 +182,7 @@ def issue_latest_event(
     return json_response(event_json(event, found))
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.EVENT_READ})
 def project_events(request: ApiRequest, org_slug: str, project_slug: str) -> HttpResponse:
     """A project's events, newest first; retention bounds how many a project has."""
     project = access.project_for(request.api_user, org_slug, project_slug)
@@ -195,7 +195,7 @@ def project_events(request: ApiRequest, org_slug: str, project_slug: str) -> Htt
     return _paged(request, [event_json(e, e.issue, full=full) for e in page.rows], page)
 
 
-@api_view("GET")
+@api_view("GET", scopes={"GET": scopes.EVENT_READ})
 def project_event(
     request: ApiRequest, org_slug: str, project_slug: str, event_id: str
 ) -> HttpResponse:

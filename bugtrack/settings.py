@@ -76,7 +76,10 @@ CSRF_TRUSTED_ORIGINS = _read(
 )
 SESSION_COOKIE_SECURE = BASE_URL_IS_HTTPS
 CSRF_COOKIE_SECURE = BASE_URL_IS_HTTPS
-if _read("BEHIND_PROXY", "bool", default=False):
+# Behind a proxy, X-Forwarded-* are trusted: the scheme, the host, and the client address that
+# sign-in throttling counts (core.http.client_address).
+BEHIND_PROXY = _read("BEHIND_PROXY", "bool", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
@@ -177,6 +180,45 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in with the company's identity provider (OpenID Connect; accounts/oidc*.py, README "SSO").
+# Empty OIDC_ISSUER: no SSO. The OIDC backend is always listed; it answers only SSO callbacks.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.oidc.OIDCBackend",
+]
+OIDC_ISSUER = _read("OIDC_ISSUER", "str", default="").rstrip("/")
+OIDC_CLIENT_ID = _read("OIDC_CLIENT_ID", "str", default="")
+OIDC_CLIENT_SECRET = _read("OIDC_CLIENT_SECRET", "str", default="")
+OIDC_ALLOWED_EMAIL_DOMAINS = [
+    d.strip().lower().lstrip("@")
+    for d in _read("OIDC_ALLOWED_EMAIL_DOMAINS", "list", default=[])
+    if d.strip()
+]
+OIDC_BUTTON_LABEL = _read("OIDC_BUTTON_LABEL", "str", default="Sign in with SSO")
+OIDC_CREATE_USERS = _read("OIDC_CREATE_USERS", "bool", default=True)
+OIDC_SCOPES = _read("OIDC_SCOPES", "str", default="openid email profile")
+# Azure AD sends no email_verified; its optional claim xms_edov says the same (README).
+OIDC_EMAIL_VERIFIED_CLAIM = _read("OIDC_EMAIL_VERIFIED_CLAIM", "str", default="email_verified")
+OIDC_TIMEOUT = _read("OIDC_TIMEOUT", "float", default=5.0)
+# Off: the sign-in page shows only the SSO button; staff keep a break-glass password sign-in
+# at /accounts/login/?password (README).
+PASSWORD_LOGIN = _read("PASSWORD_LOGIN", "bool", default=True)
+if OIDC_ISSUER:
+    _issuer = urlsplit(OIDC_ISSUER)
+    if _issuer.scheme not in ("http", "https") or not _issuer.hostname:
+        raise ImproperlyConfigured("Environment variable OIDC_ISSUER must be an http(s) URL")
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+elif not PASSWORD_LOGIN:
+    raise ImproperlyConfigured("PASSWORD_LOGIN=off needs OIDC_ISSUER: nobody could sign in")
+# mozilla-django-oidc's own knobs: authorization code + PKCE (S256), state and nonce.
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_CREATE_USER = OIDC_CREATE_USERS
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
@@ -266,6 +308,10 @@ def _networks(name: str) -> tuple[str, ...]:
 # addresses unless they are inside one of these networks (e.g. "10.0.0.0/8" for an
 # internal chat server).
 ALERT_WEBHOOK_ALLOWED_NETWORKS = _networks("ALERT_WEBHOOK_ALLOWED_NETWORKS")
+# The same for the OIDC provider (discovery, keys, token; accounts/oidc_discovery.py), which
+# is also the only place plain http is accepted: e.g. "10.0.0.0/8" for an in-house
+# Keycloak; the tests use "127.0.0.0/8".
+OIDC_ALLOWED_NETWORKS = _networks("OIDC_ALLOWED_NETWORKS")
 
 # Digest.
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)

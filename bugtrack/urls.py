@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("ops.urls")),
     path("", include("accounts.urls")),
+    path("", include("api.token_urls")),
     path("", include("api.urls")),
     path("", include("projects.urls")),
     path("", include("alerts.urls")),

@@ -1,9 +1,10 @@
-"""The request type of views that only signed-in users reach."""
+"""The request type of views that only signed-in users reach, and who the client is."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.http import HttpRequest
 
 if TYPE_CHECKING:  # the model is only a type here; core imports no app at run time
@@ -19,3 +20,16 @@ class AuthenticatedHttpRequest(HttpRequest):
     """
 
     user: User
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address: the proxy's X-Forwarded-For only when BEHIND_PROXY is set.
+
+    The last entry is the one our proxy added; earlier ones are whatever the client sent.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]

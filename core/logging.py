@@ -81,6 +81,32 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# URL kwargs with these names are secrets (reset and invitation links): logs show the route.
+SECRET_URL_KWARGS = frozenset({"token", "uidb64"})
+
+
+def loggable_path(request: Any) -> str:
+    """The request's path, or its route (`accounts/invite/<token>/`) if the URL holds a secret."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and SECRET_URL_KWARGS & set(match.kwargs):
+        return "/" + match.route
+    return request.path
+
+
+class SecretPathFilter(logging.Filter):
+    """For records that carry the request (Django's own 4xx/5xx lines): path -> route."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is None or not isinstance(record.args, tuple):
+            return True
+        safe = loggable_path(request)
+        if safe != request.path:
+            raw = (request.path, request.path.encode("unicode_escape").decode("ascii"))
+            record.args = tuple(safe if arg in raw else arg for arg in record.args)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
@@ -137,7 +163,10 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "core.logging.RequestIdFilter"},
+            "secret_paths": {"()": "core.logging.SecretPathFilter"},
+        },
         "formatters": {"default": {"()": formatter}},
         "handlers": {
             "stdout": {
@@ -153,6 +182,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
             "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             # Django already logs 4xx/5xx on django.request; our access line covers the rest.
-            "django.server": {"level": "WARNING"},
+            "django.server": {"level": "WARNING", "filters": ["secret_paths"]},
+            # "Not Found: /accounts/invite/<token>/": the route, never the token.
+            "django.request": {"filters": ["secret_paths"]},
         },
     }

@@ -56,6 +56,14 @@ DIGEST_BATCH_SIZE = Histogram(
 )
 ISSUES_CREATED = Counter("bugtrack_issues_created", "New issues created by the digest.")
 ALERTS = Counter("bugtrack_alerts", "Alert deliveries, by outcome.", ["outcome"])
+# kind: signin, reset (password-reset requests), api (bad bearer tokens).
+THROTTLE_KINDS = ("signin", "reset", "api")
+SIGNIN_LOCKOUTS = Counter(
+    "bugtrack_signin_lockouts", "Keys (username, address) locked out, by kind.", ["kind"]
+)
+SIGNIN_REFUSED = Counter(
+    "bugtrack_signin_refused", "Attempts refused because a key was locked, by kind.", ["kind"]
+)
 REQUEST_SECONDS = Histogram(
     "bugtrack_request_duration_seconds",
     "HTTP request latency by view.",
@@ -68,6 +76,9 @@ for _reason in REJECT_REASONS:
     EVENTS_REJECTED.labels(_reason)
 for _outcome in ("sent", "failed", "retried"):
     ALERTS.labels(_outcome)
+for _kind in THROTTLE_KINDS:
+    SIGNIN_LOCKOUTS.labels(_kind)
+    SIGNIN_REFUSED.labels(_kind)
 
 
 # Hooks for the other apps: plain calls, cheap enough for the ingest hot path.
@@ -117,6 +128,14 @@ def alert_outcomes(sent: int = 0, failed: int = 0, retried: int = 0) -> None:
     for outcome, count in (("sent", sent), ("failed", failed), ("retried", retried)):
         if count:
             ALERTS.labels(outcome).inc(count)
+
+
+def signin_lockout(kind: str) -> None:
+    SIGNIN_LOCKOUTS.labels(kind).inc()
+
+
+def signin_refused(kind: str) -> None:
+    SIGNIN_REFUSED.labels(kind).inc()
 
 
 def observe_request(view: str, method: str, status: int, seconds: float) -> None:

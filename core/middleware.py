@@ -10,7 +10,7 @@ from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponse
 
 from core import metrics
-from core.logging import REQUEST_ID_HEADER, bind_request_id
+from core.logging import REQUEST_ID_HEADER, bind_request_id, loggable_path
 
 logger = logging.getLogger("bugtrack.request")
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -37,15 +37,17 @@ def observed(request: HttpRequest, handler: Handler, view: str | None = None) ->
         seconds = time.perf_counter() - started
         name = view or _view_name(request)
         metrics.observe_request(name, request.method or "", status, seconds)
-        # Path only: query strings can carry DSN keys (`?sentry_key=`) or tokens.
+        # Path only: query strings can carry DSN keys (`?sentry_key=`) or tokens; and the
+        # route instead of the path for reset and invitation links.
+        path = loggable_path(request)
         logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             status,
             extra={
                 "method": request.method,
-                "path": request.path[:300],
+                "path": path[:300],
                 "status": status,
                 "view": name,
                 "duration_ms": round(seconds * 1000, 2),

@@ -9,7 +9,8 @@ metadata service, the database, an admin port on localhost. So, per request:
   unwrapped first), and the connection goes to that checked address, so DNS cannot answer
   differently between the check and the use (rebinding). For https the certificate is still
   checked against the host name (SNI), and `Host` names the host;
-- `settings.ALERT_WEBHOOK_ALLOWED_NETWORKS` (CIDRs) is the only exception;
+- the allowed networks (CIDRs; `settings.ALERT_WEBHOOK_ALLOWED_NETWORKS` unless the caller
+  names its own, as OIDC discovery does with `OIDC_ALLOWED_NETWORKS`) are the only exception;
 - at most `TIMEOUT` seconds to connect and answer, at most `MAX_BODY` bytes of the answer read.
 
 Errors never carry the URL (it may hold a token): callers may log and show them as they are.
@@ -19,7 +20,7 @@ The resolver is a parameter, the one fake the tests need (a host that turns priv
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -92,14 +93,26 @@ def _embedded(ip: IPAddress) -> list[IPAddress]:
     return found
 
 
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n) for n in settings.ALERT_WEBHOOK_ALLOWED_NETWORKS]
+Networks = Iterable[str] | None  # CIDRs; None: settings.ALERT_WEBHOOK_ALLOWED_NETWORKS
 
 
-def blocked(ip: IPAddress) -> bool:
-    """Not a public address, and not inside ALERT_WEBHOOK_ALLOWED_NETWORKS."""
+def _allowed_networks(
+    allowed: Networks = None,
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    names = settings.ALERT_WEBHOOK_ALLOWED_NETWORKS if allowed is None else allowed
+    return [ipaddress.ip_network(n) for n in names]
+
+
+def in_networks(address: str, allowed: Networks = None) -> bool:
+    """Whether `address` lies inside one of the allowed networks."""
+    ip = ipaddress.ip_address(address)
+    return any(ip in net for net in _allowed_networks(allowed) if ip.version == net.version)
+
+
+def blocked(ip: IPAddress, allowed: Networks = None) -> bool:
+    """Not a public address, and not inside the allowed networks."""
     forms = [ip, *_embedded(ip)]
-    networks = _allowed_networks()
+    networks = _allowed_networks(allowed)
     if any(form in net for form in forms for net in networks if form.version == net.version):
         return False
     return any(
@@ -131,7 +144,7 @@ def _split(url: str) -> tuple[str, str, int, str]:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
 
 
-def check(url: str, resolver: Resolver = system_resolver) -> Target:
+def check(url: str, resolver: Resolver = system_resolver, allowed: Networks = None) -> Target:
     """Resolve once and check every address; raise Refused (not allowed) or Unreachable
     (the name does not resolve right now)."""
     scheme, host, port, path = _split(url)
@@ -149,10 +162,10 @@ def check(url: str, resolver: Resolver = system_resolver) -> Target:
         if not addresses:
             raise Unreachable("The host name does not resolve.")
     for ip in addresses:
-        if blocked(ip):
+        if blocked(ip, allowed):
             raise Refused(
                 "The URL points at a private, loopback, link-local or otherwise internal "
-                "address; only public addresses (or ALERT_WEBHOOK_ALLOWED_NETWORKS) are allowed."
+                "address; only public addresses (or the allowed networks) are allowed."
             )
     first = addresses[0]
     if isinstance(first, ipaddress.IPv6Address) and first.ipv4_mapped:
@@ -227,9 +240,10 @@ def post(
     headers: Mapping[str, str],
     resolver: Resolver = system_resolver,
     timeout: float | None = None,
+    allowed: Networks = None,
 ) -> Response:
     """POST `body` to `url` through the guard (see `request`)."""
-    return request("POST", url, body, headers, resolver, timeout)
+    return request("POST", url, body, headers, resolver, timeout, allowed)
 
 
 def get(
@@ -237,9 +251,10 @@ def get(
     headers: Mapping[str, str] | None = None,
     resolver: Resolver = system_resolver,
     timeout: float | None = None,
+    allowed: Networks = None,
 ) -> Response:
     """GET `url` through the guard (e.g. an OIDC discovery document)."""
-    return request("GET", url, None, headers or {}, resolver, timeout)
+    return request("GET", url, None, headers or {}, resolver, timeout, allowed)
 
 
 def request(
@@ -249,12 +264,13 @@ def request(
     headers: Mapping[str, str],
     resolver: Resolver = system_resolver,
     timeout: float | None = None,
+    allowed: Networks = None,
 ) -> Response:
     """One request through the guard. Any status is returned (the caller decides what 4xx
     or 5xx means); Refused or Unreachable when there is no answer to return."""
     timeout = TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
-    target = check(url, resolver)
+    target = check(url, resolver, allowed)
     sent = {"User-Agent": USER_AGENT, **headers, "Host": _host_header(target)}
     pool = _pool(target, timeout)
     try:

@@ -2,9 +2,8 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
-from projects.models import Membership, Project, ProjectKey, Role
+from projects.models import Project, ProjectKey, Role
 
 
 class ProjectCreateForm(forms.ModelForm):
@@ -69,30 +68,16 @@ class KeyForm(forms.ModelForm):
 
 
 class AddMemberForm(forms.Form):
-    user = forms.CharField(label="Username or email", max_length=254)
+    """Who to add: an email address, or for staff also a username. No lookups here, so that
+    its errors never tell whether someone has an account (accounts/project_invites.py acts)."""
+
+    email = forms.EmailField(label="Email address", max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
-    def __init__(self, project: Project, *args, **kwargs) -> None:
+    def __init__(self, staff: bool, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.project = project
-
-    def clean_user(self):
-        needle = self.cleaned_data["user"].strip()
-        active = get_user_model().objects.filter(is_active=True).order_by("pk")
-        # A username match wins; an email may (rarely) belong to several accounts.
-        users = list(active.filter(username__iexact=needle)[:1]) or list(
-            active.filter(email__iexact=needle)[:2]
-        )
-        if not users:
-            raise forms.ValidationError(
-                "No user has that username or email. Invite them first, then add them."
-            )
-        if len(users) > 1:
-            raise forms.ValidationError("Several users have that email; enter the username.")
-        user = users[0]
-        if Membership.objects.filter(project=self.project, user=user).exists():
-            raise forms.ValidationError(f"{user.get_username()} is already a member.")
-        return user
+        if staff:  # staff see every account anyway
+            self.fields["email"] = forms.CharField(label="Username or email", max_length=254)
 
 
 class RoleForm(forms.Form):

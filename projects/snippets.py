@@ -109,7 +109,7 @@ def sourcemap_commands(base_url: str, org: str, project_slug: str) -> Snippet:
     """sentry-cli commands that upload a JavaScript build's source maps (docs/sourcemaps.md)."""
     code = (
         f"export SENTRY_URL={base_url}\n"
-        "export SENTRY_AUTH_TOKEN=...   # python manage.py createtoken <you>\n"
+        "export SENTRY_AUTH_TOKEN=...   # project:releases; user menu -> API tokens\n"
         f"export SENTRY_ORG={org} SENTRY_PROJECT={project_slug}\n\n"
         "# after every build (esbuild, webpack, vite, tsc, ... with source maps on):\n"
         "sentry-cli sourcemaps inject ./dist\n"
@@ -122,3 +122,12 @@ def sourcemap_commands(base_url: str, org: str, project_slug: str) -> Snippet:
     )
     return Snippet("sourcemaps", "Source maps for JavaScript (sentry-cli)",
                    "pip install sentry-cli   # or: npm install -D @sentry/cli", code)  # fmt: skip
+
+
+def sentryclirc(base_url: str, org: str, project_slug: str = "", token: str = "") -> str:
+    """A `.sentryclirc` for sentry-cli against this installation (token: create one first)."""
+    lines = ["[defaults]", f"url = {base_url.rstrip('/')}/", f"org = {org}"]
+    if project_slug:
+        lines.append(f"project = {project_slug}")
+    lines += ["", "[auth]", f"token = {token or '<your API token>'}"]
+    return "\n".join(lines) + "\n"

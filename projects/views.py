@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedHttpRequest
 from projects.access import (
+    is_staff,
     key_admin,
     membership_admin,
     project_admin,
@@ -16,7 +17,7 @@ from projects.access import (
 from projects.forms import AddMemberForm, KeyForm, ProjectCreateForm, ProjectSettingsForm, RoleForm
 from projects.members import LastAdminError, change_role, remove_member
 from projects.models import Membership, ProjectKey
-from projects.services import add_member, create_project
+from projects.services import create_project
 
 
 def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -91,11 +92,7 @@ def revoke_key(
 @project_admin
 def project_members(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
-    form = AddMemberForm(project, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        added = add_member(project, form.cleaned_data["user"], form.cleaned_data["role"])
-        messages.success(request, f"{added.user.get_username()} was added as {added.role}.")
-        return redirect("projects:members", project.slug)
+    form = AddMemberForm(is_staff(request.user))  # posts to accounts:add_member
     members = project.memberships.select_related("user").order_by("user__username")
     context = {"project": project, "membership": membership, "members": members, "form": form}
     return render(request, "projects/members.html", context)

@@ -8,6 +8,7 @@ enforces that rule (docs/architecture.md, "Accounts and projects UI"):
 - MEMBER: project members; anyone else, and another project's object ids, get a 404;
 - ADMIN: as MEMBER, and a member who is not a project admin gets a 403;
 - STAFF: installation-wide, `is_staff` or `is_superuser`; other signed-in users get a 403.
+- OWN: an object of the signed-in user's own (`token_id`, the owner's); others get a 404.
 
 Anonymous visitors are sent to sign in everywhere except PUBLIC.
 """
@@ -25,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.invitations import invite
 from alerts.models import Channel
+from api.models import ApiToken
 from projects.models import Membership, Project
 from projects.services import create_project
 from tests.conftest import make_user
@@ -33,11 +35,15 @@ from tests.issue_factories import make_event, make_issue
 pytestmark = pytest.mark.django_db
 
 SIGNED_IN, MEMBER, ADMIN, STAFF = "signed in", "member", "admin", "staff"
+OWN = "own"  # the signed-in user's own object (an API token): anyone else's id is a 404
 
 ACCESS = {
     "issues:all": SIGNED_IN,
     "projects:list": SIGNED_IN,
     "accounts:settings": SIGNED_IN,
+    "tokens:list": SIGNED_IN,
+    "tokens:create": SIGNED_IN,
+    "tokens:revoke": OWN,
     "password_change": SIGNED_IN,
     "password_change_done": SIGNED_IN,
     "projects:setup": MEMBER,
@@ -62,6 +68,7 @@ ACCESS = {
     "projects:members": ADMIN,
     "projects:member_role": ADMIN,
     "projects:member_remove": ADMIN,
+    "accounts:add_member": ADMIN,
     "alerts:send_test_email": ADMIN,
     "alerts:channel_add": ADMIN,
     "alerts:channel_test": ADMIN,
@@ -84,6 +91,8 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "accounts:invite_accept",
+    "accounts:sso_start",
+    "accounts:sso_callback",
     "ops:live",
     "ops:ready",
     "ops:metrics",
@@ -174,6 +183,7 @@ def world(project: Project, owner: User, member: User, outsider: User) -> World:
         "org_slug": settings.ORGANIZATION_SLUG,
         "project_slug": project.slug,
         "rest": "nothing/",
+        "token_id": ApiToken.issue(owner, label="owner's")[0].pk,
     }
     foreign = _project_objects(other, owner)
     superuser = make_user("root", is_superuser=True)
@@ -219,7 +229,7 @@ def test_public_pages_need_no_sign_in(client, world, name):
     assert not response.get("Location", "").startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", _names(SIGNED_IN, MEMBER, ADMIN))
+@pytest.mark.parametrize("name", _names(SIGNED_IN, MEMBER, ADMIN, OWN))
 def test_project_admins_are_let_in(world, name):
     _assert_let_in(_as(world.owner, world.url(name)), name)
 
@@ -237,6 +247,12 @@ def test_plain_members_are_let_in_except_on_admin_pages(world, name):
 def test_outsiders_get_404_as_if_the_project_did_not_exist(world, name):
     assert _as(world.outsider, world.url(name)).status_code == 404
     assert _as(world.outsider, world.url(name, slug="no-such-project")).status_code == 404
+
+
+@pytest.mark.parametrize("name", _names(OWN))
+def test_another_users_own_objects_are_404(world, name):
+    assert _as(world.member, world.url(name)).status_code == 404
+    assert _as(world.staff, world.url(name)).status_code == 404
 
 
 @pytest.mark.parametrize("name", _names(SIGNED_IN))

@@ -23,11 +23,12 @@ def test_every_email_is_a_directory_of_subject_text_and_html():
 
 
 def test_django_s_password_reset_email_uses_the_same_layout():
-    view = resolve(reverse("password_reset")).func.view_initkwargs
+    func = resolve(reverse("password_reset")).func
+    view = func.view_class(**func.view_initkwargs)
     subject, text, html = emails.template_names("password_reset")
-    assert view["subject_template_name"] == subject
-    assert view["email_template_name"] == text
-    assert view["html_email_template_name"] == html
+    assert view.subject_template_name == subject
+    assert view.email_template_name == text
+    assert view.html_email_template_name == html
 
 
 def test_the_subject_is_flattened_to_one_line_and_capped():

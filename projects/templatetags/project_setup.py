@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 
 from projects.models import Project
-from projects.snippets import Snippet, snippets, sourcemap_commands
+from projects.snippets import Snippet, sentryclirc, snippets, sourcemap_commands
 
 register = template.Library()
 
@@ -22,3 +22,13 @@ def project_dsn(project: Project) -> str:
 @register.simple_tag
 def sourcemap_snippet(project: Project) -> Snippet:
     return sourcemap_commands(settings.BASE_URL, settings.ORGANIZATION_SLUG, project.slug)
+
+
+@register.simple_tag
+def organization_slug() -> str:
+    return settings.ORGANIZATION_SLUG
+
+
+@register.simple_tag
+def project_sentryclirc(project: Project) -> str:
+    return sentryclirc(settings.BASE_URL, settings.ORGANIZATION_SLUG, project.slug)
