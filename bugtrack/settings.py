@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "ingest.middleware.IngestShortcutMiddleware",
     # Request id, access log line and latency; the ingest shortcut does the same itself.
     "core.middleware.RequestContextMiddleware",
+    # A NUL in the path, query or form is a 400 before any view can send it to a query.
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
