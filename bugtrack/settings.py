@@ -315,6 +315,17 @@ ALERT_WEBHOOK_ALLOWED_NETWORKS = _networks("ALERT_WEBHOOK_ALLOWED_NETWORKS")
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)
 
 METRICS_TOKEN = _read("METRICS_TOKEN", "str", default="")
+# prometheus_client opens its files there as soon as core.metrics is imported, which Django's
+# checks do before `serve` could make the directory: make it now, or say plainly why not.
+_metrics_dir = _read("PROMETHEUS_MULTIPROC_DIR", "str", default="")
+if _metrics_dir:
+    try:
+        Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable PROMETHEUS_MULTIPROC_DIR: cannot create {_metrics_dir}: "
+            f"{exc.strerror}"
+        ) from None
 SENTRY_DSN = _read("SENTRY_DSN", "str", default="")
 
 # Readiness (/health/ready) fails past these: the digest is down or can't keep up.
