@@ -72,9 +72,10 @@ _current: dict[int, tuple[float, int]] = {}  # project id -> (good until, dict i
 _usage: dict[int, Usage] = {}  # project id -> since the last take_usage()
 
 
-def encode(data: dict[str, Any], project_id: int | None = None) -> bytes:
-    """Compress an event; with the project's newest dictionary when it has one."""
-    raw = orjson.dumps(data)
+def encode(data: dict[str, Any], project_id: int | None = None, json: bytes | None = None) -> bytes:
+    """Compress an event; with the project's newest dictionary when it has one. `json` is
+    `data` already serialized, if the caller has it."""
+    raw = orjson.dumps(data) if json is None else json
     dict_id = 0 if project_id is None else _current_dict_id(project_id)
     blob = _compressor(dict_id).compress(raw)
     if project_id is not None:
