@@ -223,7 +223,7 @@ def _insert_events(
             p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.event_id, p.timestamp,
             p.received_at, d.get("level", "error"), d.get("release", ""),
             d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
-            d.get("transaction", "")[:250], orjson.dumps(dict(d.get("tags") or [])).decode(),
+            d.get("transaction", "")[:250], orjson.dumps(p.tags).decode(),
             payload.encode(d, p.project_id, json=p.json), p.error,
         ))  # fmt: skip
     returned = insert_new(

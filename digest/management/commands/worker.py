@@ -19,6 +19,7 @@ from django.db import connection
 from digest.batch import digest_batch, intake_waiting
 from events import dictionaries
 from events.retention import Checked, enforce_retention
+from issues.aggregates import forget_events
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ class Command(BaseCommand):
                 claimed = digest_batch(full) if claimed or intake_waiting() else 0
                 dictionaries.maintain()  # cheap unless a project's dictionary is due
                 if retention_every and time.monotonic() >= next_retention:
-                    enforce_retention(max_chunks=RETENTION_CHUNKS, checked=checked)
+                    enforce_retention(
+                        max_chunks=RETENTION_CHUNKS, checked=checked, on_delete=forget_events
+                    )
                     next_retention = time.monotonic() + retention_every
             except Exception:
                 logger.exception("digest worker loop failed; retrying")
