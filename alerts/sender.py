@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -33,9 +33,11 @@ from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
 from core import metrics
 from core.emails import Email
+from core.outage import OutageLog
 from projects.models import Membership
 
 log = logging.getLogger(__name__)
+outage = OutageLog(log, "sendalerts")  # one traceback per outage, then a line per step
 
 LEASE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=1)
@@ -311,8 +313,12 @@ def run(interval: float = 2.0, stop: threading.Event | None = None) -> None:
             result = send_due_alerts(should_stop=should_stop, dispatcher=pool) if busy else None
             if result and (result.sent or result.held or result.retried or result.failed):
                 log.info("sendalerts: %s", result)
+        except DatabaseError as exc:
+            outage.failed(exc, f"retrying in {interval:g} s")
         except Exception:
             log.exception("sendalerts step failed; retrying")
+        else:
+            outage.succeeded()
         if pool.busy():
             pool.wait_any(interval)  # a channel's answer is recorded as soon as it is in
         else:
