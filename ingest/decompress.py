@@ -5,7 +5,7 @@ decompression bomb is cut off after at most `limit` bytes of output and a few bu
 """
 
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 import brotli
@@ -60,7 +60,7 @@ def decoded_chunks(chunks: Iterable[bytes], content_encoding: str, limit: int) -
 
 
 def _limited(
-    decoders: list[Callable[[Iterable[bytes]], Iterator[bytes]]],
+    decoders: Sequence[Callable[[Iterable[bytes]], Iterator[bytes]]],
     chunks: Iterable[bytes],
     limit: int,
 ) -> Iterator[bytes]:
