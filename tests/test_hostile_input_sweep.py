@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from issues.models import Issue
 from projects.models import Membership
-from tests.api_factories import auth, make_event, make_issue, token_for
+from tests.api_factories import auth, token_for
+from tests.issue_factories import make_event, make_issue
 
 pytestmark = pytest.mark.django_db
 
