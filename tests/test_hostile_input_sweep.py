@@ -110,8 +110,8 @@ def problems(client, world, route: str, method: str) -> list[str]:
         status, kind = response.status_code, response.get("Content-Type", "").split(";")[0]
         if status >= 500:
             wrong.append(f"{method} {url[:120]} -> {status}")
-        elif route.startswith("api/") and not 300 <= status < 400 and kind != "application/json":
-            wrong.append(f"{method} {url[:120]} -> {status} {kind}, not JSON")
+        elif route.startswith("api/") and response.content and kind != "application/json":
+            wrong.append(f"{method} {url[:120]} -> {status} {kind}, not JSON")  # a body
     return wrong
 
 
