@@ -7,7 +7,8 @@ deliveries in small batches and send them. A claim is a lease
 (`claimed_until` + `claim_token`): rows are taken atomically (PostgreSQL: FOR UPDATE SKIP
 LOCKED; SQLite: IMMEDIATE transactions), and only the claimant may mark them sent. A sender
 that dies after sending but before marking leaves a lease that expires, so the email is sent
-again: at least once per recipient, never skipped.
+again: at least once per recipient, never skipped. The lease is short (ALERTS_LEASE_SECONDS)
+and renewed while the batch is being sent, so a dead sender's emails wait that long at most.
 """
 
 import contextlib
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -33,11 +34,12 @@ from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
 from alerts.planning import plan_due_alerts
 from core import metrics
 from core.emails import Email
+from core.outage import OutageLog
 from projects.models import Membership
 
 log = logging.getLogger(__name__)
+outage = OutageLog(log, "sendalerts")  # one traceback per outage, then a line per step
 
-LEASE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=1)
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
@@ -56,6 +58,10 @@ class StepResult:
     retried: int = 0
     failed: int = 0
     smtp_down: bool = False
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.ALERTS_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -77,7 +83,7 @@ def claim_deliveries(now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list
         )
         if ids:
             AlertDelivery.objects.filter(id__in=ids).update(
-                claimed_until=now + LEASE, claim_token=token
+                claimed_until=now + lease(), claim_token=token
             )
     if not ids:
         return token, []
@@ -135,8 +141,18 @@ def _smtp_down(
     result.smtp_down = True
 
 
+def _renew(rows: list[AlertDelivery], token: str, now: datetime, elapsed: float) -> set[int]:
+    """Extend our lease on `rows`; returns the ids that are still ours (a lease that ran out
+    while we were stuck may have gone to another sender, which sends those now)."""
+    ids = [r.id for r in rows]
+    mine = AlertDelivery.objects.filter(id__in=ids, claim_token=token)
+    mine.update(claimed_until=now + timedelta(seconds=elapsed) + lease())
+    return set(mine.values_list("id", flat=True))
+
+
 def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
-    started = time.monotonic()
+    started = renewed = time.monotonic()
+    mine = {r.id for r in rows}
     rendered: dict[int, Email] = {}
     wanted: dict[int, set[int]] = {}
     backend = get_connection(fail_silently=False)
@@ -147,12 +163,11 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
             _smtp_down(rows, token, now, exc, result)
             return
         for index, row in enumerate(rows):
-            if time.monotonic() - started > LEASE.total_seconds() / 2:
-                # Our lease is running out; the rest go back without an attempt counted.
-                AlertDelivery.objects.filter(
-                    id__in=[r.id for r in rows[index:]], claim_token=token
-                ).update(claimed_until=None, claim_token="")
-                return
+            if time.monotonic() - renewed > lease().total_seconds() / 3:
+                renewed = time.monotonic()
+                mine = _renew(rows[index:], token, now, renewed - started)
+            if row.id not in mine:
+                continue
             if not _still_wanted(row, wanted):
                 _skip(row, token)
                 continue
@@ -311,8 +326,12 @@ def run(interval: float = 2.0, stop: threading.Event | None = None) -> None:
             result = send_due_alerts(should_stop=should_stop, dispatcher=pool) if busy else None
             if result and (result.sent or result.held or result.retried or result.failed):
                 log.info("sendalerts: %s", result)
+        except DatabaseError as exc:
+            outage.failed(exc, f"retrying in {interval:g} s")
         except Exception:
             log.exception("sendalerts step failed; retrying")
+        else:
+            outage.succeeded()
         if pool.busy():
             pool.wait_any(interval)  # a channel's answer is recorded as soon as it is in
         else:

@@ -286,7 +286,8 @@ class DemoData:
                 hours[int(ts // 3600)] += 1
                 received = ts + rng.uniform(0.05, 2.0)
                 yield (pid, issue_id, event_id, _dt(ts), _dt(received), level, release, envs[k],
-                       platform, user, transaction_name, tags, encode(event), "")  # fmt: skip
+                       platform, user, transaction_name, {**tags, "user": user}, encode(event),
+                       "")  # fmt: skip
             self.tag_rows += [
                 (issue_id, key, value, c, _dt(first), _dt(last))
                 for (key, value), (c, first, last) in tags_seen.items()

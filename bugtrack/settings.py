@@ -44,12 +44,34 @@ PRODUCTION = _read("PRODUCTION", "bool", default=False)
 DEBUG = _read("DEBUG", "bool", default=False)
 
 
+# Examples from our docs and the usual placeholders, compared without case or punctuation.
+_PLACEHOLDER_KEYS = {"changemetoalongrandomstring", "changeme", "secret", "secretkey",
+                     "yoursecretkey", "replaceme", "insecure", "password"}  # fmt: skip
+MIN_SECRET_KEY_LENGTH = 50  # and at least 5 distinct characters: Django's own check (W009)
+
+
+def _weak_key_reason(key: str) -> str:
+    folded = "".join(c for c in key.lower() if c.isalnum())
+    if key.startswith("django-insecure-"):
+        return "has Django's 'django-insecure-' prefix"
+    if folded in _PLACEHOLDER_KEYS or folded.startswith(("changeme", "replaceme")):
+        return "is a placeholder from an example"
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters or too repetitive"
+    return ""
+
+
 def _secret_key() -> str:
     key = _read("SECRET_KEY", "str", default="")
+    if PRODUCTION and not key:
+        raise ImproperlyConfigured("Environment variable SECRET_KEY is required when PRODUCTION=1")
+    if PRODUCTION and (reason := _weak_key_reason(key)):
+        raise ImproperlyConfigured(
+            f"Environment variable SECRET_KEY {reason}; with PRODUCTION=1 use a long random "
+            "one: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     if key:
         return key
-    if PRODUCTION:
-        raise ImproperlyConfigured("Environment variable SECRET_KEY is required when PRODUCTION=1")
     path = DATA_DIR / "secret_key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -82,6 +104,25 @@ BEHIND_PROXY = _read("BEHIND_PROXY", "bool", default=False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# HSTS for an https BASE_URL (a year; 0 turns it off). Preloading commits the whole domain
+# to browsers' lists, so it stays the operator's explicit choice.
+SECURE_HSTS_SECONDS = _read(
+    "SECURE_HSTS_SECONDS", "int", default=365 * 24 * 3600 if BASE_URL_IS_HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _read("SECURE_HSTS_INCLUDE_SUBDOMAINS", "bool", default=True)
+SECURE_HSTS_PRELOAD = _read("SECURE_HSTS_PRELOAD", "bool", default=False)
+# http -> https: Django redirects unless a TLS proxy (BEHIND_PROXY) does it at its own http
+# port; our redirect would then also catch the proxy's and orchestrator's plain-http health
+# probes. The health and metrics endpoints are never redirected.
+SECURE_SSL_REDIRECT = _read(
+    "SECURE_SSL_REDIRECT", "bool", default=BASE_URL_IS_HTTPS and not BEHIND_PROXY
+)
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload: see above
+if BEHIND_PROXY and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -113,6 +154,8 @@ MIDDLEWARE = [
     "ingest.middleware.IngestShortcutMiddleware",
     # Request id, access log line and latency; the ingest shortcut does the same itself.
     "core.middleware.RequestContextMiddleware",
+    # A NUL in the path, query or form is a 400 before any view can send it to a query.
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,6 +316,9 @@ RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)
 
 # Alerts.
 ALERTS_MAX_PER_PROJECT_PER_HOUR = _positive_int("ALERTS_MAX_PER_PROJECT_PER_HOUR", 30)
+# A sender's claim on the emails it is sending, renewed while it sends: a dead sender's
+# emails go to another one this long after its last renewal.
+ALERTS_LEASE_SECONDS = _positive_int("ALERTS_LEASE_SECONDS", 30)
 
 # Artifacts: source-map bundles uploaded by sentry-cli (docs/sourcemaps.md). Bytes unless named.
 ARTIFACT_MAX_CHUNK_BYTES = _positive_int("ARTIFACT_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
@@ -317,6 +363,17 @@ OIDC_ALLOWED_NETWORKS = _networks("OIDC_ALLOWED_NETWORKS")
 DIGEST_BATCH_SIZE = _positive_int("DIGEST_BATCH_SIZE", 500)
 
 METRICS_TOKEN = _read("METRICS_TOKEN", "str", default="")
+# prometheus_client opens its files there as soon as core.metrics is imported, which Django's
+# checks do before `serve` could make the directory: make it now, or say plainly why not.
+_metrics_dir = _read("PROMETHEUS_MULTIPROC_DIR", "str", default="")
+if _metrics_dir:
+    try:
+        Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable PROMETHEUS_MULTIPROC_DIR: cannot create {_metrics_dir}: "
+            f"{exc.strerror}"
+        ) from None
 SENTRY_DSN = _read("SENTRY_DSN", "str", default="")
 
 # Readiness (/health/ready) fails past these: the digest is down or can't keep up.

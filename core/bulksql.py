@@ -201,6 +201,20 @@ def upsert_add(
         )
 
 
+def delete_not_positive(
+    model: type[models.Model],
+    unique: Sequence[str],
+    keys: Sequence[Sequence[Any]],
+    count: str = "count",
+) -> None:
+    """Delete the rows with these unique keys whose count has fallen to zero or below."""
+    table = _q(model._meta.db_table)
+    columns = ", ".join(_q(c) for c in unique)
+    for chunk in _chunks(keys):
+        source, params = rows_source(model, unique, chunk)
+        execute(f"DELETE FROM {table} WHERE {_q(count)} <= 0 AND ({columns}) IN ({source})", params)
+
+
 def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     """Write `fields` of already-loaded rows back in one statement (by primary key)."""
     if not objs:

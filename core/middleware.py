@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.handlers.exception import response_for_exception
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from core import metrics
 from core.logging import REQUEST_ID_HEADER, bind_request_id, loggable_path
@@ -71,6 +71,37 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return observed(request, self.get_response)
+
+
+NUL_DETAIL = "The request contains a NUL character."
+
+
+class RejectNulMiddleware:
+    """400 for a NUL in the path, the query string or a form field.
+
+    PostgreSQL text cannot hold NUL, so any such value that reaches a query is a 500; this
+    answers before a view runs, for every view. The API gets its usual JSON `detail`."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": NUL_DETAIL}, status=400)
+            return HttpResponseBadRequest(NUL_DETAIL, content_type="text/plain")
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path_info:
+        return True
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:
+        return True
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        return any("\x00" in k or "\x00" in v for k, vs in request.POST.lists() for v in vs)
+    return False
 
 
 CSP = (

@@ -18,7 +18,7 @@ from django.utils import timezone
 from core import metrics
 from core.bulksql import fetch_models, insert_new
 from core.logging import request_context
-from digest import grouping, normalize, rollup, summary, symbolicate
+from digest import grouping, normalize, rollup, symbolicate, trimming
 from digest.matching import issues_for
 from digest.prepared import Prepared
 from events import payload
@@ -153,8 +153,9 @@ def _group(row: Claimed, data: dict[str, Any] | Exception) -> Prepared:
     try:
         if isinstance(data, Exception):
             raise data
+        data, json = trimming.dumps(data)  # the stored JSON: no deeper than it can be shown
         group = grouping.compute(data)
-        return Prepared(row.id, row.project_id, row.event_id, received, data, group)
+        return Prepared(row.id, row.project_id, row.event_id, received, data, group, json=json)
     except Exception as exc:  # untrusted input: any failure means "keep it, marked"
         error = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:1000]
         logger.info(
@@ -207,8 +208,8 @@ def _insert_events(
             p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.event_id, p.timestamp,
             p.received_at, d.get("level", "error"), d.get("release", ""),
             d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
-            d.get("transaction", "")[:250], orjson.dumps(summary.stored_tags(p.tags)).decode(),
-            payload.encode(d, p.project_id), p.error,
+            d.get("transaction", "")[:250], orjson.dumps(p.tags).decode(),
+            payload.encode(d, p.project_id, json=p.json), p.error,
         ))  # fmt: skip
     returned = insert_new(
         Event,

@@ -18,6 +18,7 @@ class Prepared:
     data: dict[str, Any]
     grouping: grouping.Grouping
     error: str = ""
+    json: bytes | None = None  # `data` serialized, when the digest already did that
     timestamp: datetime = field(init=False)
     tags: dict[str, str] = field(init=False)  # SDK plus derived tags, aggregated per issue
 

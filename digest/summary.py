@@ -87,18 +87,22 @@ def derived_tags(event: Event) -> dict[str, str]:
     return tags
 
 
+# What one event adds to its issue's tag counts (docs/architecture.md, "Digest"). Sentry's
+# lengths; a tag past them, or past the first MAX_INDEXED_TAGS, stays in the payload only.
+MAX_INDEXED_TAGS = 50
+MAX_TAG_KEY = 32
+MAX_TAG_VALUE = 200
+
+
 def event_tags(event: Event) -> dict[str, str]:
-    """SDK tags plus derived ones (SDK tags win), values cut to the column size."""
-    tags = derived_tags(event)
+    """The tags counted per issue: derived ones (always, values cut to MAX_TAG_VALUE) and the
+    first MAX_INDEXED_TAGS SDK tags within the key and value lengths (these win over derived)."""
+    tags = {k: v[:MAX_TAG_VALUE] for k, v in derived_tags(event).items()}
+    room = MAX_INDEXED_TAGS
     for key, value in event.get("tags") or []:
-        tags[key] = value
-    return {k[:200]: v[:250] for k, v in tags.items()}
-
-
-# Tags an event row has a column for; the rest are kept in its `tags`, so event lists can
-# search derived tags (browser, url, ...) as well as the SDK's.
-COLUMN_TAGS = frozenset({"level", "release", "environment", "user"})
-
-
-def stored_tags(tags: dict[str, str]) -> dict[str, str]:
-    return {key: value for key, value in tags.items() if key not in COLUMN_TAGS}
+        if len(key) <= MAX_TAG_KEY and len(value) <= MAX_TAG_VALUE:
+            tags[key] = value
+            room -= 1
+            if not room:
+                break
+    return tags

@@ -22,6 +22,8 @@ class Event(models.Model):
     platform = models.CharField(max_length=64, blank=True, default="")
     user_ident = models.CharField(max_length=250, blank=True, default="")
     transaction = models.CharField(max_length=250, blank=True, default="")
+    # The tags this event added to its issue's counts (SDK and derived, within the limits in
+    # digest/summary.py): what retention subtracts again when it deletes the event.
     tags = models.JSONField(default=dict)
     # Normalized event JSON, zstd-compressed (with the project's dictionary, see events/payload.py).
     payload = models.BinaryField()

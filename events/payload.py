@@ -76,9 +76,12 @@ class Codec:
         self._usage: dict[int, Usage] = {}  # project id -> since the last take_usage()
         self._local = threading.local()  # .contexts: that thread's _Contexts
 
-    def encode(self, data: dict[str, Any], project_id: int | None = None) -> bytes:
-        """Compress an event; with the project's newest dictionary when it has one."""
-        raw = orjson.dumps(data)
+    def encode(
+        self, data: dict[str, Any], project_id: int | None = None, json: bytes | None = None
+    ) -> bytes:
+        """Compress an event; with the project's newest dictionary when it has one. `json` is
+        `data` already serialized, if the caller has it."""
+        raw = orjson.dumps(data) if json is None else json
         dict_id = 0 if project_id is None else self._current_dict_id(project_id)
         blob = self._compressor(dict_id).compress(raw)
         if project_id is not None:

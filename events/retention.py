@@ -5,7 +5,9 @@ events ever seen, so deleting stored events leaves them exact.
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,22 +23,33 @@ CHUNK = 1000
 # What a caller that runs retention again and again (the worker) remembers per project: the
 # newest event id and the count limit when the project was last found within that limit.
 Checked = dict[int, tuple[int, int]]
+# What a deleted event had added to the aggregates over it, for `on_delete`.
+DELETED_FIELDS = ["issue_id", "timestamp", "tags", "level", "release", "environment", "user_ident"]
+Deleted = tuple[int, datetime, dict[str, Any], str, str, str, str]
+OnDelete = Callable[[list[Deleted]], None]
 
 
-def enforce_retention(max_chunks: int = 50, checked: Checked | None = None) -> int:
-    """One pass over all projects; returns how many events were deleted."""
+def enforce_retention(
+    max_chunks: int = 50, checked: Checked | None = None, on_delete: OnDelete | None = None
+) -> int:
+    """One pass over all projects; returns how many events were deleted. `on_delete` gets
+    each chunk's deleted events inside the transaction that deletes them (the issues app
+    subtracts them from its tag counts and buckets: `issues.aggregates.forget_events`)."""
     deleted = 0
     for project in Project.objects.only(
         "id", "retention_max_events", "retention_max_days"
     ).iterator():
-        deleted += enforce_for_project(project, max_chunks, checked)
+        deleted += enforce_for_project(project, max_chunks, checked, on_delete)
     if deleted:
         logger.info("retention deleted %d events", deleted)
     return deleted
 
 
 def enforce_for_project(
-    project: Project, max_chunks: int = 50, checked: Checked | None = None
+    project: Project,
+    max_chunks: int = 50,
+    checked: Checked | None = None,
+    on_delete: OnDelete | None = None,
 ) -> int:
     """Delete events past the project's age and count limits, oldest first.
 
@@ -65,7 +78,13 @@ def enforce_for_project(
             within = True
             break
         with transaction.atomic():
-            deleted += Event.objects.filter(id__in=chunk).delete()[0]
+            doomed = Event.objects.filter(id__in=chunk)
+            if on_delete is not None:
+                # Locked, so that a concurrent pass cannot subtract the same events again.
+                rows = list(doomed.select_for_update().values_list(*DELETED_FIELDS))
+            deleted += doomed.delete()[0]
+            if on_delete is not None:
+                on_delete(rows)  # type: ignore[arg-type]  # values_list rows are these tuples
     if checked is not None:
         if within:
             checked[project.pk] = state

@@ -5,7 +5,7 @@ decompression bomb is cut off after at most `limit` bytes of output and a few bu
 """
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 import brotli
@@ -19,6 +19,9 @@ OUT_CHUNK = 64 * 1024
 ZSTD_MAX_WINDOW = 1 << 24
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_IN_SLICE = 64
+# SDKs send one coding; a proxy may add one. Each layer is a generator stacked on the last,
+# so without a cap a long header nests them past Python's recursion limit.
+MAX_ENCODINGS = 3
 
 
 def raw_chunks(stream: BinaryIO, content_length: int | None, limit: int) -> Iterator[bytes]:
@@ -46,12 +49,24 @@ def raw_chunks(stream: BinaryIO, content_length: int | None, limit: int) -> Iter
 
 
 def decoded_chunks(chunks: Iterable[bytes], content_encoding: str, limit: int) -> Iterator[bytes]:
-    """Undo Content-Encoding (possibly a comma list); unknown or empty means identity."""
+    """Undo Content-Encoding (possibly a comma list); unknown or empty means identity.
+
+    Too many layers are refused here, before a byte of the body is read."""
+    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    decoders = [DECODERS[c] for c in reversed(codings) if c in DECODERS]
+    if len(decoders) > MAX_ENCODINGS:
+        raise BadRequest(f"more than {MAX_ENCODINGS} Content-Encoding layers")
+    return _limited(decoders, chunks, limit)
+
+
+def _limited(
+    decoders: Sequence[Callable[[Iterable[bytes]], Iterator[bytes]]],
+    chunks: Iterable[bytes],
+    limit: int,
+) -> Iterator[bytes]:
     stream: Iterable[bytes] = chunks
-    for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
-        decoder = DECODERS.get(coding)
-        if decoder is not None:
-            stream = decoder(stream)
+    for decoder in decoders:
+        stream = decoder(stream)
     total = 0
     for chunk in stream:
         total += len(chunk)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from core import metrics
 from core.logging import bind_request_id
 from core.middleware import observed
+from core.outage import OutageLog
 from core.selfmonitor import ingest_scope
 from ingest import queue, ratelimit, responses
 from ingest.auth import KeyInfo, authenticate, key_from_dsn, key_from_request
@@ -32,6 +33,8 @@ from ingest.errors import (
 from ingest.events import choose_event_id, client_report_counts, load_event, store_body_to_json
 
 logger = logging.getLogger(__name__)
+# An outage refuses every request: one traceback for it, then a line per request.
+database = OutageLog(logger, "ingest")
 
 
 def serve(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
@@ -48,11 +51,12 @@ def ingest(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse
         return responses.with_cors(responses.preflight(request))
     try:
         response = handle(request, project_id, endpoint)
+        database.succeeded()
     except IngestError as exc:
         metrics.event_rejected(_reject_reason(exc))
         response = responses.error(exc)
-    except DatabaseError:
-        logger.exception("ingest: database error")
+    except DatabaseError as exc:
+        database.failed(exc, "answered 503")
         metrics.event_rejected("unavailable")
         response = responses.error(Unavailable("database unavailable, try again later"))
     except Exception:  # never a 500 for what a client sends; the log keeps the bug visible

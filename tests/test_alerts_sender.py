@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
-from alerts.sender import LEASE, claim_deliveries, has_work, prune_old, send_due_alerts
+from alerts.sender import claim_deliveries, has_work, lease, prune_old, send_due_alerts
 from digest.batch import digest_batch
 from issues.lifecycle import resolve
 from issues.models import Issue
@@ -219,7 +219,7 @@ def test_a_sender_that_dies_after_claiming_only_delays_the_email(project, smtp_s
     _token, claimed = claim_deliveries(now)  # ...and then the process is killed
     assert len(claimed) == 2
     assert send_due_alerts(now).sent == 0  # leased to the dead sender
-    assert send_due_alerts(now + LEASE + timedelta(seconds=1)).sent == 2
+    assert send_due_alerts(now + lease() + timedelta(seconds=1)).sent == 2
     assert len(smtp_server.messages) == 2
 
 

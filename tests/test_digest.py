@@ -49,7 +49,7 @@ def test_stored_payload_is_the_normalized_event(project):
     assert data["event_id"] == row.event_id
     assert data["tags"] == [["browser", "Firefox"]]
     assert isinstance(data["timestamp"], float)
-    assert event.tags == {"browser": "Firefox"}
+    assert event.tags == {"browser": "Firefox", "level": "error"}  # what its issue counted
 
 
 def test_same_event_id_twice_is_stored_and_counted_once(project):

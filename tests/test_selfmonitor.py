@@ -127,6 +127,7 @@ def test_a_failing_ingest_reports_a_foreign_event_once_and_never_its_own_report(
     assert {r["status"] for r in lines} == {503}
     own = [r for r in lines if r["path"] == own_path]
     foreign = [r for r in lines if r["path"] == f"/api/{other.pk}/envelope/"]
-    # Each failed foreign request (the event, maybe the SDK's client report) was reported to
-    # ourselves once; those reports failed too, and their failures were not reported again.
-    assert len(own) == len(foreign) >= 1, lines
+    # The outage was reported to ourselves (once per gunicorn process: core/outage.py logs
+    # later failures as warnings, which are not reported); those reports failed too, and
+    # their failures were not reported again.
+    assert 1 <= len(own) <= len(foreign), lines

@@ -14,13 +14,16 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import DatabaseError, connection
 
+from core.outage import OutageLog
 from digest.batch import digest_batch, intake_waiting
 from events import dictionaries
 from events.retention import Checked, enforce_retention
+from issues.aggregates import forget_events
 
 logger = logging.getLogger(__name__)
+outage = OutageLog(logger, "digest worker")  # one traceback per outage, then a line per try
 
 POLL_INTERVAL = 0.2  # seconds from one claim to the next, unless the last batch was full
 # Retention runs often with a small budget (chunks of 1,000 events per project), so that it
@@ -69,13 +72,21 @@ class Command(BaseCommand):
                 claimed = digest_batch(full) if claimed or intake_waiting() else 0
                 dictionaries.maintain()  # cheap unless a project's dictionary is due
                 if retention_every and time.monotonic() >= next_retention:
-                    enforce_retention(max_chunks=RETENTION_CHUNKS, checked=checked)
+                    enforce_retention(
+                        max_chunks=RETENTION_CHUNKS, checked=checked, on_delete=forget_events
+                    )
                     next_retention = time.monotonic() + retention_every
-            except Exception:
-                logger.exception("digest worker loop failed; retrying")
+            except DatabaseError as exc:
+                outage.failed(exc, f"retrying in {ERROR_SLEEP:.0f} s")
                 connection.close()  # a fresh connection on the next try
                 time.sleep(ERROR_SLEEP)
                 continue
+            except Exception:
+                logger.exception("digest worker loop failed; retrying")
+                connection.close()
+                time.sleep(ERROR_SLEEP)
+                continue
+            outage.succeeded()
             if once:
                 if not claimed:
                     break
