@@ -164,14 +164,6 @@ class TimedThreadWorker(ThreadWorker):
         self.reading[conn] = None
         self.poller.register(sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
-    def on_client_socket_readable(self, conn, client) -> None:
-        """A kept-alive connection has a new request coming: read it here, not in a thread."""
-        self.keepalived_conns.remove(conn)
-        self.poller.modify(client, selectors.EVENT_READ, partial(self._on_readable, conn))
-        conn.phase, conn.deadline = IDLE, time.monotonic() + self.header_timeout
-        self.reading[conn] = None
-        self._on_readable(conn, client)
-
     def _on_readable(self, conn: Conn, _sock=None) -> None:
         try:
             data = conn.sock.recv(READ_SIZE)
@@ -344,20 +336,26 @@ class TimedThreadWorker(ThreadWorker):
                 parked.deadline = time.monotonic() + self.body_timeout
                 self.enqueue_req(parked)
         try:
-            keepalive = fs.result() is True
-        except BaseException:
+            keepalive = not fs.cancelled() and fs.result() is True
+        except Exception:
             keepalive = False
-        leftover = keepalive and conn.parser is not None and conn.parser.unreader.buf.getvalue()
-        if not leftover:
-            super().finish_request(conn, fs)
+        if not keepalive:
+            super().finish_request(conn, fs)  # closes it
             return
-        # The client pipelined its next request: read the rest of it here as well.
+        # Kept alive: the next request is read here too (gunicorn's keep-alive list is not
+        # used). Bytes the client pipelined are already in the parser's buffer.
+        now = time.monotonic()
         conn.buf = bytearray(conn.parser.unreader.take_buffered())
         conn.sock.setblocking(False)
-        conn.phase, conn.deadline = HEAD, time.monotonic() + self.header_timeout
+        if conn.buf:
+            conn.phase, conn.deadline = HEAD, now + self.header_timeout
+        else:
+            linger = self.cfg.keepalive if self.alive else min(self.cfg.keepalive, LINGER_SECONDS)
+            conn.phase, conn.deadline = IDLE, now + linger
         self.reading[conn] = None
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
-        self._advance(conn)
+        if conn.buf:
+            self._advance(conn)
 
     # --- stopping ------------------------------------------------------------------------
 

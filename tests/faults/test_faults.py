@@ -166,11 +166,11 @@ def test_every_accepted_event_is_stored_once_under_overload_and_nothing_times_ou
     to back: far past capacity. Refusals must be quick (no client timeout) and cost nothing."""
     project_id, key = new_project(site, "overload")
     port = free_port()
-    env = site.env(port, WEB_CONCURRENCY="1", WEB_THREADS="2", INGEST_SHED_AFTER_SECONDS="0.2")
+    env = site.env(port, WEB_CONCURRENCY="1", WEB_THREADS="1", INGEST_SHED_AFTER_SECONDS="0.1")
     web = Role(["--web-only", "--bind", f"127.0.0.1:{port}"], env, site.tmp / "over.log", port)
     background = Role(["--background-only"], site.env(port), site.tmp / "background.log", None)
     try:
-        senders = Senders(port, project_id, key, EVENTS, rate=1e6, threads=32, retry_after=0)
+        senders = Senders(port, project_id, key, EVENTS, rate=1e6, threads=48, retry_after=0)
         outcome = senders.start().join()
         assert outcome.statuses.get(503, 0) > EVENTS, outcome.statuses  # it was overloaded
         assert outcome.statuses.get(0, 0) == 0, outcome.statuses  # and nothing timed out
