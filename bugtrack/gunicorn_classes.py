@@ -359,7 +359,7 @@ class TimedThreadWorker(ThreadWorker):
 
     # --- stopping ------------------------------------------------------------------------
 
-    def set_accept_enabled(self, enabled: bool) -> None:
+    def set_accept_enabled(self, enabled: bool | None) -> None:
         if not enabled and not self.alive:
             self._stop_accepting()
         super().set_accept_enabled(enabled)
@@ -379,7 +379,7 @@ class TimedThreadWorker(ThreadWorker):
                         break
                     self._track(sock, addr, listener, self.header_timeout)
                 with contextlib.suppress(OSError):  # a sibling did it first
-                    listener.sock.shutdown(socket.SHUT_RD)
+                    listener.shutdown(socket.SHUT_RD)
         # Idle connections go soon, as kept-alive ones do in gunicorn when stopping.
         soon = time.monotonic() + LINGER_SECONDS
         for conn in self.reading:
