@@ -13,9 +13,9 @@ are in memory, as a buffering proxy would:
   never a thread. The head must arrive within WEB_HEADER_TIMEOUT of its first byte, the body
   within WEB_BODY_TIMEOUT of the head; else 408 and the connection is closed. Idle
   connections close after the keep-alive time without an answer.
-- past capacity (the oldest request waiting for a thread has waited over
-  INGEST_SHED_AFTER_SECONDS) an SDK request is refused right there with ingest's 503, on the
-  kept-alive connection: refusing costs neither a thread nor a wait (ingest/shedding.py).
+- past capacity (a request queued now would wait over INGEST_SHED_AFTER_SECONDS for a
+  thread) an SDK request is refused right there with ingest's 503, on the kept-alive
+  connection: refusing costs neither a thread nor a wait (ingest/shedding.py).
 - bodies that cannot be buffered (chunked, over BODY_BUFFER_BYTES, `Expect: 100-continue`)
   are read by the thread as before, but against the same deadline, and at most
   threads - 1 at once, so one thread per process is always left for the rest.
@@ -129,6 +129,7 @@ class TimedThreadWorker(ThreadWorker):
         # Enqueue times of requests not yet taken by a thread, oldest first: the pool is
         # FIFO, so each thread that starts a request drops the oldest.
         self.waiting: deque[float] = deque()
+        self.service_seconds = 0.0
         self.next_sweep = 0.0
         self.stopped_listening = False
         self.overload_bytes: dict[bool, bytes] = {}
@@ -235,8 +236,15 @@ class TimedThreadWorker(ThreadWorker):
         return True
 
     def _past_capacity(self) -> bool:
+        """Would a request queued now wait longer than INGEST_SHED_AFTER_SECONDS for a
+        thread? The queue's length times the mean time a thread spends on a request,
+        spread over the threads; or, as a backstop, the oldest waiting longer already. The
+        oldest's age alone lags: by the time it passes the limit, a second's worth of
+        arrivals has been queued behind it, to wait past the limit and be refused then."""
         if not self.shed_after:
             return False
+        if len(self.waiting) * self.service_seconds > self.shed_after * self.cfg.threads:
+            return True
         try:
             return time.monotonic() - self.waiting[0] > self.shed_after
         except IndexError:
@@ -404,7 +412,14 @@ class TimedThreadWorker(ThreadWorker):
             unreader.deadline = (
                 conn.deadline if conn.streaming else (time.monotonic() + self.body_timeout)
             )
-            return super().handle(conn)
+            started = time.monotonic()
+            keepalive = super().handle(conn)
+            if not conn.streaming:  # a streamed body's time is mostly the client's
+                # Mean thread time per request, a moving average (threads may race on it;
+                # a lost update only delays the average a little).
+                spent = time.monotonic() - started
+                self.service_seconds += (spent - self.service_seconds) / 64
+            return keepalive
         except OSError:
             return False
         finally:
