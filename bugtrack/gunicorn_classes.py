@@ -325,7 +325,12 @@ class TimedThreadWorker(ThreadWorker):
             return
         self.next_sweep = now + SWEEP_SECONDS
         for conn in [c for c in self.reading if c.deadline <= now]:
-            if conn.phase in (IDLE, CLOSING):
+            if conn.phase == IDLE:
+                # A request that arrived since the last poll is read, not reset by our close.
+                self._on_readable(conn)
+                if conn.phase == IDLE and conn in self.reading:
+                    self._close(conn)
+            elif conn.phase == CLOSING:
                 self._close(conn)
             else:
                 self._refuse(conn, TIMEOUT_RESPONSE)
