@@ -49,8 +49,7 @@ def _loopback_queues(port: int) -> list[tuple[bool, int, int]]:
 
 def _wait_until_the_server_read_what_was_sent(port: int, timeout: float = 10) -> None:
     """Nothing in flight and nothing unread: a worker thread has taken the request and is
-    reading its body (for a chunked
-    request the main thread hands it over as soon as its head is in)."""
+    reading its body (the main thread hands a chunked request over once its head is in)."""
     deadline = time.monotonic() + timeout
     while True:
         queues = _loopback_queues(port)
