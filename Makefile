@@ -15,7 +15,7 @@ CI_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/bugtr
 PYTEST_ARGS ?=
 
 .PHONY: run test test-postgres test-sqlite ci lint format typecheck migrations-check \
-	bench bench-ui demodata clean
+	faults bench bench-ui demodata clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bugtrack needs Python 3.11 or newer")'
@@ -64,6 +64,12 @@ ci:
 # Options shared with .pre-commit-config.yaml (which gives its reasons); keep them in step.
 DJHTML_ARGS := --tabwidth 2
 DJANGO_UPGRADE_ARGS := --target-version 5.2 --skip request_headers
+# The fault-injection suite's long form (every test run includes a short one, 2,000 events
+# per scenario): tests/faults, on a private PostgreSQL cluster that the suite starts.
+FAULT_EVENTS ?= 20000
+faults: $(DEV)
+	BUGTRACK_FAULT_EVENTS=$(FAULT_EVENTS) BUGTRACK_FAULT_RATE=400 $(VENV)/bin/pytest -m faults tests/faults
+
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

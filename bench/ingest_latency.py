@@ -5,7 +5,7 @@
 Uses DATABASE_URL if set (e.g. PostgreSQL), else a throw-away SQLite file. Server time is
 the `duration_ms` of the request log line (core.middleware.observed, around the view); the
 client round trip
-(new TCP connection per request, as sync workers close after each) is printed beside it.
+(a new TCP connection per request, or one kept alive with --keepalive) is printed beside it.
 """
 
 import argparse
@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--encoding", choices=["identity", "br", "gzip"], default="identity")
+    parser.add_argument("--keepalive", action="store_true", help="one connection, as SDKs do")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bugtrack-bench-"))
@@ -123,6 +124,7 @@ def main() -> None:
         wait_for_port(port, server)
         round_trips = []
         size = 0
+        conn: http.client.HTTPConnection | None = None
         for i in range(args.requests + 50):
             body = envelope(five_kb_event())
             size = len(body)
@@ -134,11 +136,14 @@ def main() -> None:
 
                 body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("POST", f"/api/{project_id}/envelope/", body=body, headers=headers)
             response = conn.getresponse()
             response.read()
-            conn.close()
+            if not args.keepalive:
+                conn.close()
+                conn = None
             if response.status != 200:
                 raise SystemExit(f"request {i} got {response.status}")
             if i == 49:  # the first ones warm up imports, connections and the key cache

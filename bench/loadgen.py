@@ -38,6 +38,7 @@ class LoadResult:
     latency_all_ms: dict[str, float] = field(default_factory=dict)  # of every answer
     no_answer: int = 0  # k6 got no answer at all (timeouts, refused connections)
     dropped_iterations: int = 0  # open model: requests k6 could not start (all VUs busy)
+    latency_503_ms: dict[str, float] = field(default_factory=dict)  # of refusals (shedding)
 
 
 def _count(metrics: dict[str, Any], name: str) -> int:
@@ -110,4 +111,5 @@ def run_k6(
         latency_all_ms=_trend(metrics, "http_req_duration"),
         no_answer=_count(metrics, "bench_no_answer"),
         dropped_iterations=_count(metrics, "dropped_iterations"),
+        latency_503_ms=_trend(metrics, "http_req_duration{status:503}"),
     )

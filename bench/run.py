@@ -259,7 +259,7 @@ def ingest_run(
 
 def show(result: dict[str, Any]) -> str:
     load, dig, cpu, mem = result["load"], result["digest"], result["cpu"], result["memory"]
-    lat = load["latency_ms"]
+    lat, r503 = load["latency_ms"], load.get("latency_503_ms", {})
     return report.table(
         [
             ("run", f"{result['name']}  ({result['commit']['sha']})"),
@@ -271,6 +271,7 @@ def show(result: dict[str, Any]) -> str:
             ("drain after load", f"{dig['drain_after_load_s']} s"),
             ("queue max / at load end", f"{dig['queue_max']} / {dig['queue_at_load_end']}"),
             ("ingest ms p50/p95/p99", f"{lat.get('p50')} / {lat.get('p95')} / {lat.get('p99')}"),
+            ("503 ms p50/p95/p99", f"{r503.get('p50')} / {r503.get('p95')} / {r503.get('p99')}"),
             ("CPU-s/1000 web+worker", f"{cpu['app_s_per_1000_events']} (web "
              f"{cpu['web_s_per_1000_events']}, background {cpu['background_s_per_1000_events']})"),
             ("CPU-s/1000 PG backends", cpu["pg_backends_s_per_1000_events"]),

@@ -31,8 +31,10 @@ keepalive = 5
 # Off by default: each recycled worker leaves a metrics file behind (multiprocess mode).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 10
-# Bounded headers. Bodies are never buffered whole: the ingest view reads wsgi.input in
-# chunks and stops at INGEST_MAX_* (so put nginx/Caddy in front for slow-client buffering).
+# Bounded headers. The worker's main thread buffers each request (head and, up to 1 MiB,
+# body) before a thread is taken, within WEB_HEADER_TIMEOUT / WEB_BODY_TIMEOUT; larger
+# bodies are streamed to the ingest view, which stops at INGEST_MAX_*. In production put
+# nginx in front as well (docker/nginx.conf, docs/deploy.md).
 limit_request_line = 8190
 limit_request_field_size = 16384
 limit_request_fields = 100
@@ -55,6 +57,13 @@ logconfig_dict = logging_config(
 # Prometheus multiprocess mode: all workers write their counters into one directory that
 # /metrics sums. `serve` sets it for gunicorn and the worker; otherwise we make our own.
 _own_metrics_dir = multiproc.ensure_dir()
+
+
+def when_ready(server) -> None:
+    # A stop of the whole server makes the workers stop listening before they finish.
+    from bugtrack.gunicorn_classes import install_stop_hooks
+
+    install_stop_hooks(server)
 
 
 def child_exit(server, worker) -> None:

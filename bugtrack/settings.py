@@ -310,6 +310,19 @@ INGEST_KEY_CACHE_SECONDS = _read("INGEST_KEY_CACHE_SECONDS", "float", default=5.
 INGEST_SHED_AFTER_SECONDS = _read("INGEST_SHED_AFTER_SECONDS", "float", default=1.0)
 OVERLOAD_RETRY_AFTER = 2
 
+
+def _positive_float(name: str, default: float) -> float:
+    value = _read(name, "float", default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"Environment variable {name} must be a positive number")
+    return value
+
+
+# Slow clients (bugtrack/gunicorn_classes.py): a request's head must arrive within this many
+# seconds of its first byte, and its body within WEB_BODY_TIMEOUT of the head; else 408.
+WEB_HEADER_TIMEOUT = _positive_float("WEB_HEADER_TIMEOUT", 10.0)
+WEB_BODY_TIMEOUT = _positive_float("WEB_BODY_TIMEOUT", 30.0)
+
 # Retention defaults; each project may override.
 RETENTION_MAX_EVENTS = _positive_int("RETENTION_MAX_EVENTS", 10_000)
 RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)

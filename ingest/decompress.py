@@ -11,7 +11,7 @@ from typing import BinaryIO
 import brotli
 import zstandard
 
-from ingest.errors import BadRequest, TooLarge
+from ingest.errors import BadRequest, RequestTimeout, TooLarge
 
 READ_CHUNK = 64 * 1024
 OUT_CHUNK = 64 * 1024
@@ -34,6 +34,8 @@ def raw_chunks(stream: BinaryIO, content_length: int | None, limit: int) -> Iter
         size = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
         try:
             chunk = stream.read(size)
+        except TimeoutError as exc:  # our gunicorn worker's deadline for the body
+            raise RequestTimeout("the request body did not arrive in time") from exc
         except Exception as exc:  # gunicorn raises its own parse errors on broken chunking
             raise BadRequest(f"could not read request body: {type(exc).__name__}") from exc
         if not chunk:

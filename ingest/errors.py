@@ -25,6 +25,12 @@ class MethodNotAllowed(IngestError):
     status = 405
 
 
+class RequestTimeout(IngestError):
+    """The body did not arrive within WEB_BODY_TIMEOUT (a stalled or very slow client)."""
+
+    status = 408
+
+
 class TooLarge(IngestError):
     status = 413
 

@@ -36,7 +36,8 @@ class IngestFirst:
 
         shed_after = settings.INGEST_SHED_AFTER_SECONDS
         if shed_after and shedding.queue_wait() > shed_after:
-            return self._answer(_overloaded(), start_response)
+            metrics.event_rejected("overload")
+            return self._answer(overloaded_response(), start_response)
         try:
             response = serve(WSGIRequest(environ), int(match["project_id"]), match["endpoint"])
         finally:
@@ -52,9 +53,9 @@ class IngestFirst:
         return [response.content]
 
 
-def _overloaded() -> HttpResponse:
+def overloaded_response() -> HttpResponse:
     """Before the body is read, the key checked or the database touched: refusing must stay
-    much cheaper than accepting, or shedding would not free any capacity."""
-    metrics.event_rejected("overload")
+    much cheaper than accepting, or shedding would not free any capacity. Our gunicorn
+    worker sends the same answer from its main thread, before a thread is taken."""
     error = Overloaded("server overloaded, try again later", settings.OVERLOAD_RETRY_AFTER)
     return responses.with_cors(responses.error(error))

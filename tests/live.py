@@ -62,6 +62,28 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20) -> Non
     raise RuntimeError(f"nothing listening on {port} after {timeout}s")
 
 
+def wait_until_serving(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """gunicorn's master listens before its workers have loaded the app: until one answers,
+    every connection just queues (and tests that time requests would see the boot)."""
+    wait_for_port(port, proc, timeout)
+    deadline = time.monotonic() + timeout
+    request = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(
+                ("127.0.0.1", port), timeout=deadline - time.monotonic()
+            ) as s:
+                s.sendall(request)
+                if s.recv(12).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no worker answered on {port} after {timeout}s")
+
+
 class Gunicorn:
     """gunicorn serving Bugtrack with the repo's config, as in production."""
 
@@ -73,7 +95,7 @@ class Gunicorn:
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "bugtrack.wsgi",
         ]  # fmt: skip
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=process_env(self.url, **env))
-        wait_for_port(self.port, self.proc)
+        wait_until_serving(self.port, self.proc)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

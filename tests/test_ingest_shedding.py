@@ -11,7 +11,7 @@ import pytest
 from ingest.models import IntakeEvent
 from projects.services import create_project
 from tests.ingest_factories import event_body, event_envelope
-from tests.live import Gunicorn, raw_http
+from tests.live import Gunicorn, chunked, raw_http
 from tests.test_ingest_live import key_of, post_head
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def _loopback_queues(port: int) -> list[tuple[bool, int, int]]:
 
 def _wait_until_the_server_read_what_was_sent(port: int, timeout: float = 10) -> None:
     """Nothing in flight and nothing unread: a worker thread has taken the request and is
-    reading its body (gunicorn's main thread never reads a request itself)."""
+    reading its body (the main thread hands a chunked request over once its head is in)."""
     deadline = time.monotonic() + timeout
     while True:
         queues = _loopback_queues(port)
@@ -64,13 +64,15 @@ def test_requests_that_waited_too_long_for_a_thread_are_shed(one_thread_server):
     path, key, port = f"/api/{project.pk}/envelope/", key_of(project), one_thread_server.port
     answers: dict[str, tuple[int, dict, bytes]] = {}
 
-    def send(name: str, chunks: list[bytes] | Iterator[bytes], length: int) -> None:
+    def send(name: str, chunks: list[bytes] | Iterator[bytes], length: int | None) -> None:
         answers[name] = raw_http(port, post_head(path, key, length=length), chunks)
 
     slow_body = event_envelope(event_body())
     sent, release = threading.Event(), threading.Event()
     slow_chunks = _stalling(slow_body, sent, release)
-    slow = threading.Thread(target=send, args=("slow", slow_chunks, len(slow_body)))
+    # Chunked: gunicorn's main thread buffers a request of known length whole, but hands a
+    # chunked one to a thread once its head is in, and the thread reads the rest.
+    slow = threading.Thread(target=send, args=("slow", chunked(slow_chunks), None))
     slow.start()
     assert sent.wait(10)
     _wait_until_the_server_read_what_was_sent(port)  # its only thread holds the slow request

@@ -46,10 +46,20 @@ class Command(BaseCommand):
         if not background_only:
             self.stdout.write(f"Bugtrack is serving on http://{bind}/", ending="\n")
         stopping = False
+        signalled: set[int] = set()
+
+        def terminate_children() -> None:
+            for child in children:
+                if child.pid not in signalled and child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+                    signalled.add(child.pid)
 
         def stop(signum: int, frame: object) -> None:
+            # Pass it on at once: gunicorn stops listening on SIGTERM, and every moment it
+            # still listens here accepts connections it will not serve.
             nonlocal stopping
             stopping = True
+            terminate_children()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -62,9 +72,7 @@ class Command(BaseCommand):
                     exit_code = code or 1
                     stopping = True
             time.sleep(0.5)
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+        terminate_children()
         for child in children:
             try:
                 child.wait(timeout=30)
