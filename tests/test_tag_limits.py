@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 # As documented in docs/architecture.md ("Digest"): Sentry's key and value lengths.
 MAX_TAGS, MAX_KEY, MAX_VALUE = 50, 32, 200
-DERIVED = {"level", "release", "environment", "server_name", "user", "browser", "os"}
+DERIVED = {"level", "release", "environment", "server_name", "user", "browser", "os", "device",
+           "runtime", "url"}  # fmt: skip
 
 
 def indexed(issue: Issue | None = None) -> dict[tuple[str, str], int]:
