@@ -126,6 +126,34 @@ class IssueMinute(models.Model):
         return f"{self.count} events of issue {self.issue_id} at {self.minute}"
 
 
+class GroupingHash(models.Model):
+    """Which issue a grouping hash belongs to: the digest's one lookup per batch. An issue has
+    its own hash (`Issue.grouping_hash`, always one of its rows here) plus those merged in."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    hash = models.CharField(max_length=64)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hashes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "hash"], name="unique_grouping_hash")
+        ]
+
+    def __str__(self) -> str:
+        return self.hash
+
+
+class IssueRedirect(models.Model):
+    """A merged-away issue's id, so its old URLs lead to the issue it was merged into."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    old_id = models.BigIntegerField(unique=True)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.old_id} -> {self.issue_id}"
+
+
 class HistoryKind(models.TextChoices):
     FIRST_SEEN = "first_seen", "First seen"
     REGRESSED = "regressed", "Regressed"
@@ -134,6 +162,8 @@ class HistoryKind(models.TextChoices):
     UNRESOLVED = "unresolved", "Unresolved"
     IGNORED = "ignored", "Ignored"
     UNIGNORED = "unignored", "Ignore ran out"
+    MERGED = "merged", "Merged"
+    UNMERGED = "unmerged", "Unmerged"
 
 
 class IssueHistory(models.Model):
