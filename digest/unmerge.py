@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,7 +34,7 @@ from projects.models import Project
 CHUNK = 1000
 
 
-def unmerge(issue: Issue, hashes: Sequence[str], user: AbstractBaseUser | None) -> Issue:
+def unmerge(issue: Issue, hashes: Sequence[str], user: User | None) -> Issue:
     """Move `hashes` (some, not all, of the issue's) and their events to a new issue."""
     chosen = sorted(set(hashes))
     with transaction.atomic():
@@ -66,7 +66,7 @@ def unmerge(issue: Issue, hashes: Sequence[str], user: AbstractBaseUser | None) 
         parent.event_count = max(0, parent.event_count - counts.events)
         parent.save(update_fields=["event_count"])
         now = timezone.now()
-        who = user if user is not None and user.pk else None
+        who = user
         IssueHistory.objects.bulk_create(
             [
                 IssueHistory(

@@ -9,7 +9,7 @@ issue are written only under that issue's lock, so they need no order of their o
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -32,7 +32,7 @@ class MergeError(ValueError):
     """Said to the person who asked for the merge."""
 
 
-def merge(project_id: int, issue_ids: Sequence[int], user: AbstractBaseUser | None) -> Issue:
+def merge(project_id: int, issue_ids: Sequence[int], user: User | None) -> Issue:
     """Merge the project's issues `issue_ids` into the one with the most events; returns it.
     Children's ids redirect to the parent afterwards (`IssueRedirect`)."""
     ids = sorted(set(issue_ids))
@@ -78,7 +78,7 @@ def merge(project_id: int, issue_ids: Sequence[int], user: AbstractBaseUser | No
             issue=parent,
             kind=HistoryKind.MERGED,
             created_at=timezone.now(),
-            user=user if user is not None and user.pk else None,
+            user=user,
             data={"children": [c.short_code for c in children]},
         )
         Issue.objects.filter(pk__in=child_ids).delete()
