@@ -208,8 +208,8 @@ def _record_releases(prepared: list[Prepared]) -> None:
 
 
 _EVENT_COLUMNS = [
-    "project_id", "issue_id", "grouping_hash", "event_id", "timestamp", "received_at", "level", "release",
-    "environment", "platform", "user_ident", "transaction", "tags", "payload",
+    "project_id", "issue_id", "grouping_hash", "event_id", "timestamp", "received_at", "level",
+    "release", "environment", "platform", "user_ident", "transaction", "tags", "payload",
     "processing_error",
 ]  # fmt: skip
 
