@@ -22,7 +22,7 @@ from api.serializers import (
     release_json,
 )
 from events.models import Event
-from issues import sorting, users
+from issues import merge, sorting, users
 from issues.models import Issue
 from issues.search import SearchError
 from projects.access import projects_for
@@ -117,7 +117,28 @@ def _issue_rows(issues: list[Any], project: Project, series_name: str) -> list[d
     return rows
 
 
+def _body(request: ApiRequest) -> Any:
+    try:
+        return orjson.loads(request.body or b"null")
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _merge(request: ApiRequest, project: Project) -> HttpResponse:
+    """Sentry's `{"merge": "1"}`: the picked issues become one (the one with most events)."""
+    try:
+        issues = bulk.select(project, request.GET)
+        parent = merge.merge(project.pk, [i.pk for i in issues], request.api_user)
+    except (SearchError, merge.MergeError) as exc:
+        return error(400, str(exc))
+    children = [str(i.pk) for i in issues if i.pk != parent.pk]
+    return json_response({"merge": {"parent": str(parent.pk), "children": children}})
+
+
 def _bulk_update(request: ApiRequest, project: Project) -> HttpResponse:
+    body = _body(request)
+    if isinstance(body, dict) and str(body.get("merge", "")).lower() in ("1", "true"):
+        return _merge(request, project)
     try:
         change = _parse_change(request)
         issues = bulk.select(project, request.GET)

@@ -26,6 +26,7 @@ urlpatterns = [
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/unresolve/", views.unresolve, name="unresolve"
     ),
+    path("projects/<slug:slug>/issues/<int:issue_id>/merged/", views.merged, name="merged"),
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/events/<str:event_id>/json/",
         views.event_json,

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,9 +17,9 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, event_listing, lifecycle, listing, short_ids, tags, users
+from issues import charts, event_listing, lifecycle, listing, merge, short_ids, tags, users
 from issues.access import issue_member
-from issues.models import Issue
+from issues.models import GroupingHash, Issue
 from issues.release_views import release_query_url
 from projects.access import project_member, projects_for
 from projects.models import Membership
@@ -78,6 +78,17 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     project = membership.project
     action = request.POST.get("action")
     ids = [i for i in request.POST.getlist("issue") if i.isdigit()]
+    url = reverse("issues:list", args=[project.slug])
+    query = _list_query(request)
+    back = HttpResponseRedirect(f"{url}?{query}" if query else url)
+    if action == "merge":
+        try:
+            parent = merge.merge(project.pk, [int(i) for i in ids], request.user)
+        except merge.MergeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Merged {len(set(ids))} issues into {parent.short_code}.")
+        return back
     if action not in ("resolve", "ignore", "unresolve"):
         return HttpResponse("Unknown action.", status=400)
     transitions: dict[str, Callable[..., object]] = {
@@ -90,9 +101,7 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     for issue in issues:
         transition(issue, user=request.user)
     messages.success(request, f"{action.capitalize()}d {len(issues)} issue(s).")
-    url = reverse("issues:list", args=[project.slug])
-    query = _list_query(request)
-    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    return back
 
 
 def _pick_event(issue: Issue, event_id: str) -> Event | None:
@@ -270,3 +279,27 @@ def event_json(
     response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="event-{event.event_id}.json"'
     return response
+
+
+@require_GET
+@issue_member
+def merged(request: AuthenticatedHttpRequest, membership: Membership, issue: Issue) -> HttpResponse:
+    """The "Merged" tab: the issue's grouping hashes with their stored events, to unmerge."""
+    per_hash = dict(
+        Event.objects.filter(issue=issue)
+        .values_list("grouping_hash")
+        .annotate(n=Count("id"))
+        .values_list("grouping_hash", "n")
+    )
+    per_hash[issue.grouping_hash] = per_hash.get(issue.grouping_hash, 0) + per_hash.pop("", 0)
+    hashes = [
+        (h, per_hash.get(h, 0))
+        for h in GroupingHash.objects.filter(issue=issue)
+        .order_by("hash")
+        .values_list("hash", flat=True)
+    ]
+    return render(
+        request,
+        "issues/merged.html",
+        {"project": membership.project, "membership": membership, "issue": issue, "hashes": hashes},
+    )

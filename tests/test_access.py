@@ -61,6 +61,8 @@ ACCESS = {
     "issues:ignore": MEMBER,
     "issues:unresolve": MEMBER,
     "issues:event_json": MEMBER,
+    "issues:merged": MEMBER,
+    "digest:unmerge": MEMBER,
     "projects:settings": ADMIN,
     "projects:keys": ADMIN,
     "projects:add_key": ADMIN,
