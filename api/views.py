@@ -93,6 +93,7 @@ def project_issues(request: ApiRequest, org_slug: str, project_slug: str) -> Htt
             query,
             period,
             environments=request.GET.getlist("environment"),
+            user=request.api_user,
         )
         page = paginate(request, users.with_user_count(qs).order_by(*sort.order_by))
     except (SearchError, PaginationError) as exc:
@@ -127,7 +128,7 @@ def _body(request: ApiRequest) -> Any:
 def _merge(request: ApiRequest, project: Project) -> HttpResponse:
     """Sentry's `{"merge": "1"}`: the picked issues become one (the one with most events)."""
     try:
-        issues = bulk.select(project, request.GET)
+        issues = bulk.select(project, request.GET, request.api_user)
         parent = merge.merge(project.pk, [i.pk for i in issues], request.api_user)
     except (SearchError, merge.MergeError) as exc:
         return error(400, str(exc))
@@ -141,7 +142,7 @@ def _bulk_update(request: ApiRequest, project: Project) -> HttpResponse:
         return _merge(request, project)
     try:
         change = _parse_change(request)
-        issues = bulk.select(project, request.GET)
+        issues = bulk.select(project, request.GET, request.api_user)
     except (status_change.StatusError, SearchError) as exc:
         return error(400, str(exc))
     if not issues:

@@ -22,7 +22,7 @@ def issue_member(view: ObjectView[Issue]) -> View:
     ) -> HttpResponse:
         issue_id = kwargs.pop("issue_id")
         project = membership.project
-        found = project.issues.filter(pk=issue_id).first()
+        found = project.issues.select_related("assigned_to").filter(pk=issue_id).first()
         if found is not None:
             return view(request, membership, found, *args, **kwargs)
         moved = IssueRedirect.objects.filter(project=project, old_id=issue_id).first()

@@ -17,12 +17,23 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, event_listing, lifecycle, listing, merge, short_ids, tags, users
+from issues import (
+    assignment,
+    charts,
+    event_listing,
+    flags,
+    lifecycle,
+    listing,
+    merge,
+    short_ids,
+    tags,
+    users,
+)
 from issues.access import issue_member
 from issues.models import GroupingHash, Issue
 from issues.release_views import release_query_url
 from projects.access import project_member, projects_for
-from projects.models import Membership
+from projects.models import Membership, Project
 
 # Ignore choices offered on the issue page and in bulk: (duration, more events).
 IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
@@ -42,7 +53,7 @@ def _list_query(request: HttpRequest) -> str:
 @require_GET
 def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = list(projects_for(request.user))
-    result = listing.build(Issue.objects.filter(project__in=projects), request.GET)
+    result = listing.build(Issue.objects.filter(project__in=projects), request.GET, request.user)
     return render(
         request,
         "issues/all.html",
@@ -54,7 +65,7 @@ def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
 @project_member
 def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
-    result = listing.build(Issue.objects.filter(project=project), request.GET)
+    result = listing.build(Issue.objects.filter(project=project), request.GET, request.user)
     setup = None
     if not result.page.object_list and not Issue.objects.filter(project=project).exists():
         key = project.keys.filter(is_active=True).first()
@@ -68,6 +79,7 @@ def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> Htt
             "listing": result,
             "setup": setup,
             "list_url": reverse("issues:list", args=[project.slug]),
+            "members": project.memberships.select_related("user").order_by("user__username"),
         },
     )
 
@@ -89,6 +101,8 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
         else:
             messages.success(request, f"Merged {len(set(ids))} issues into {parent.short_code}.")
         return back
+    if action == "assign":
+        return _bulk_assign(request, project, ids, back)
     if action not in ("resolve", "ignore", "unresolve"):
         return HttpResponse("Unknown action.", status=400)
     transitions: dict[str, Callable[..., object]] = {
@@ -101,6 +115,22 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     for issue in issues:
         transition(issue, user=request.user)
     messages.success(request, f"{action.capitalize()}d {len(issues)} issue(s).")
+    return back
+
+
+def _bulk_assign(
+    request: AuthenticatedHttpRequest, project: Project, ids: list[str], back: HttpResponse
+) -> HttpResponse:
+    issues = list(Issue.objects.filter(project=project, pk__in=ids[:500]).order_by("pk"))
+    try:
+        assignee = (
+            assignment.find_member(issues[0], request.POST.get("assignee", "")) if issues else None
+        )
+    except assignment.AssignmentError as exc:
+        messages.error(request, str(exc))
+        return back
+    changed = sum(assignment.assign(issue, assignee, request.user) for issue in issues)
+    messages.success(request, f"Assigned {changed} issue(s).")
     return back
 
 
@@ -163,6 +193,7 @@ def issue_detail(
     # The newest entries only: an issue that regressed often must not grow the page.
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
+    members = membership.project.memberships.select_related("user").order_by("user__username")
     return render(
         request,
         "issues/detail.html",
@@ -182,6 +213,9 @@ def issue_detail(
                 for version in (issue.first_release, issue.last_release)
                 if version
             },
+            "members": members,
+            "comments": issue.comments.select_related("author").order_by("created_at", "id"),
+            "my_flags": flags.flags_of(issue, request.user),
         },
     )
 
