@@ -39,7 +39,7 @@ def issues_for(user: User) -> QuerySet[Issue]:
 
 def issue_for(user: User, issue_id: str) -> Issue:
     """An issue by numeric id or by short id (`BACKEND-12`), as Sentry accepts both."""
-    qs = issues_for(user).select_related("project")
+    qs = issues_for(user).select_related("project", "assigned_to")
     if issue_id.isdigit() and len(issue_id) <= MAX_DIGITS:
         issue = qs.filter(pk=int(issue_id)).first()
         if issue is None:  # merged into another issue: Sentry answers with that one
