@@ -12,9 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def post_comment(client, project, issue, text):
-    return client.post(
-        reverse("issues:comment_add", args=[project.slug, issue.pk]), {"text": text}
-    )
+    return client.post(reverse("issues:comment_add", args=[project.slug, issue.pk]), {"text": text})
 
 
 @pytest.mark.parametrize("who,status", [("owner", 302), ("member", 302), ("outsider", 404)])
@@ -39,7 +37,9 @@ def test_comments_are_escaped_with_links_made_clickable(client, project, owner):
     page = client.get(reverse("issues:detail", args=[project.slug, issue.pk])).content.decode()
     assert "<script>x()</script>" not in page
     assert "&lt;script&gt;x()&lt;/script&gt;" in page
-    assert '<a href="https://example.com/a?b=1" rel="nofollow">https://example.com/a?b=1</a>' in page
+    assert (
+        '<a href="https://example.com/a?b=1" rel="nofollow">https://example.com/a?b=1</a>' in page
+    )
 
 
 def test_an_empty_comment_is_refused(client, project, owner):
