@@ -27,6 +27,7 @@ from issues.models import (
     Issue,
     IssueBucket,
     IssueHistory,
+    IssueMinute,
     IssueTagValue,
 )
 from projects.models import Project
@@ -92,6 +93,7 @@ class _Counts:
         self.first_release = ""
         self.tags: dict[tuple[str, str], list] = {}
         self.buckets: dict[datetime, int] = defaultdict(int)
+        self.minutes: dict[datetime, int] = defaultdict(int)
 
 
 def _count(events) -> _Counts:  # type: ignore[no-untyped-def]  # a QuerySet[Event]
@@ -110,6 +112,7 @@ def _count(events) -> _Counts:  # type: ignore[no-untyped-def]  # a QuerySet[Eve
         counts.first_release = counts.first_release or event.release
         ts = event.timestamp
         counts.buckets[ts.replace(minute=0, second=0, microsecond=0)] += 1
+        counts.minutes[ts.replace(second=0, microsecond=0)] += 1
         for tag in summary.event_tags(data).items() if data else ():
             entry = counts.tags.setdefault(tag, [0, ts, ts])
             entry[0] += 1
@@ -141,7 +144,8 @@ def _new_issue(project: Project, parent: Issue, chosen: list[str], counts: _Coun
 
 
 def _move_counters(parent: Issue, new: Issue, counts: _Counts) -> None:
-    """The moved events' tags and buckets: added to the new issue, taken from the parent."""
+    """The moved events' tags, buckets and minute counts: added to the new issue, taken from
+    the parent. (Minute rows older than a day are pruned anyway; the pruned ones stay.)"""
     for issue_id, sign in ((new.pk, 1), (parent.pk, -1)):
         upsert_add(
             IssueTagValue,
@@ -155,5 +159,13 @@ def _move_counters(parent: Issue, new: Issue, counts: _Counts) -> None:
             first=None,
             last=None,
         )
+        upsert_add(
+            IssueMinute,
+            ["issue_id", "minute"],
+            [(issue_id, m, sign * n) for m, n in sorted(counts.minutes.items())],
+            first=None,
+            last=None,
+        )
     IssueTagValue.objects.filter(issue=parent, count__lte=0).delete()
     IssueBucket.objects.filter(issue=parent, count__lte=0).delete()
+    IssueMinute.objects.filter(issue=parent, count__lte=0).delete()

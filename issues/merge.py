@@ -21,6 +21,7 @@ from issues.models import (
     Issue,
     IssueBucket,
     IssueHistory,
+    IssueMinute,
     IssueRedirect,
     IssueTagValue,
 )
@@ -100,9 +101,11 @@ def _roll_up(parent: Issue, children: list[Issue]) -> None:
 
 
 def _add_counters(parent_id: int, child_ids: list[int]) -> None:
-    """Children's tag counts and hourly buckets added into the parent's (one upsert each)."""
+    """Children's tag counts, hourly buckets and minute counts (frequency rules) added into
+    the parent's, one upsert each."""
     greatest, least = ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
     tags, buckets = IssueTagValue._meta.db_table, IssueBucket._meta.db_table
+    minutes = IssueMinute._meta.db_table
     marks = ", ".join(["%s"] * len(child_ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -122,11 +125,19 @@ def _add_counters(parent_id: int, child_ids: list[int]) -> None:
             f"ON CONFLICT (issue_id, hour) DO UPDATE SET count = {buckets}.count + excluded.count",
             [parent_id, *child_ids],
         )
+        cursor.execute(
+            f"INSERT INTO {minutes} (issue_id, minute, count) "
+            f"SELECT %s, minute, SUM(count) FROM {minutes} "
+            f"WHERE issue_id IN ({marks}) GROUP BY minute ORDER BY minute "
+            "ON CONFLICT (issue_id, minute) DO UPDATE SET "
+            f"count = {minutes}.count + excluded.count",
+            [parent_id, *child_ids],
+        )
 
 
 # Rows that are per issue and per something else (a tag, an hour, a hash) are merged above;
 # every other row that points at an issue (history, alerts, comments, ...) simply moves.
-_MERGED_ABOVE = {Event, GroupingHash, IssueTagValue, IssueBucket, IssueRedirect}
+_MERGED_ABOVE = {Event, GroupingHash, IssueTagValue, IssueBucket, IssueMinute, IssueRedirect}
 
 
 def _move_rows(parent: Issue, child_ids: list[int]) -> None:

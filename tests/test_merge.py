@@ -12,6 +12,7 @@ from issues.models import (
     Issue,
     IssueBucket,
     IssueHistory,
+    IssueMinute,
     IssueRedirect,
     IssueTagValue,
 )
@@ -50,6 +51,7 @@ def test_merge_gives_the_parent_the_childrens_hashes_events_and_counters(project
     assert tags_of(parent)[("environment", "staging")] == 2
     assert tags_of(parent)[("level", "error")] == 5
     assert sum(IssueBucket.objects.filter(issue=parent).values_list("count", flat=True)) == 5
+    assert sum(IssueMinute.objects.filter(issue=parent).values_list("count", flat=True)) == 5
     assert IssueRedirect.objects.get(old_id=b.pk).issue_id == parent.pk
     merged = IssueHistory.objects.get(issue=parent, kind=HistoryKind.MERGED)
     assert merged.user == owner and merged.data == {"children": [b.short_code]}
@@ -128,6 +130,8 @@ def test_unmerge_sends_the_chosen_hash_and_its_events_to_a_new_issue(project, ow
     assert tags_of(parent)[("level", "error")] == 3
     assert sum(IssueBucket.objects.filter(issue=new).values_list("count", flat=True)) == 2
     assert sum(IssueBucket.objects.filter(issue=parent).values_list("count", flat=True)) == 3
+    assert sum(IssueMinute.objects.filter(issue=new).values_list("count", flat=True)) == 2
+    assert sum(IssueMinute.objects.filter(issue=parent).values_list("count", flat=True)) == 3
     assert list(GroupingHash.objects.filter(issue=new).values_list("hash", flat=True)) == [
         b.grouping_hash
     ]
