@@ -5,19 +5,13 @@ from django.urls import reverse
 
 from issues.models import HistoryKind, Issue, IssueHistory, IssueUserFlags
 from projects.models import UserSettings
-from tests.api_factories import auth, token_for
+from tests.api_factories import api_call as api
 from tests.issue_factories import make_issue
 from tests.test_ui_issues import login
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/0/projects/bugtrack/backend/issues/"
-
-
-def api(client, user, method, url, body=None):
-    return getattr(client, method)(
-        url, body, content_type="application/json", headers=auth(token_for(user))
-    )
 
 
 @pytest.mark.parametrize("who,status", [("owner", 302), ("member", 302), ("outsider", 404)])

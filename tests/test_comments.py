@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from issues.models import Comment
-from tests.api_factories import auth, token_for
+from tests.api_factories import api_call as api
 from tests.issue_factories import make_issue
 from tests.test_ui_issues import login
 
@@ -107,12 +107,6 @@ def test_the_assignee_and_commenters_are_emailed_a_new_comment(
 
 
 # --- API ------------------------------------------------------------------------------------
-
-
-def api(client, user, method, url, body=None):
-    return getattr(client, method)(
-        url, body, content_type="application/json", headers=auth(token_for(user))
-    )
 
 
 @pytest.mark.parametrize("who", ["owner", "member"])

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from events.models import Event
 from issues.models import GroupingHash, Issue
-from tests.api_factories import auth, token_for
+from tests.api_factories import api_call, auth, token_for
 from tests.issue_factories import make_event, make_issue
 from tests.test_ui_issues import login
 
@@ -119,7 +119,7 @@ def test_anonymous_visitors_cannot_unmerge(client, project):
 
 
 def api_put(client, user, url, body):
-    return client.put(url, body, content_type="application/json", headers=auth(token_for(user)))
+    return api_call(client, user, "put", url, body)
 
 
 @pytest.mark.parametrize("who", ["owner", "member"])
