@@ -151,3 +151,50 @@ def test_outsiders_get_404_and_anonymous_clients_401_for_comments(client, projec
     assert api(client, outsider, "get", url).status_code == 404
     assert client.post(url, {"text": "x"}, content_type="application/json").status_code == 401
     assert not Comment.objects.exists()
+
+
+def test_the_issue_page_query_count_does_not_grow_with_comments_and_members(client, project, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues import comments
+    from projects.services import add_member
+    from tests.conftest import make_user
+
+    issue = make_issue(project, assigned_to=owner)
+    comments.add(issue, owner, "one")
+    login(client, owner)
+    url = reverse("issues:detail", args=[project.slug, issue.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for i in range(15):
+        user = make_user(f"m{i}")
+        add_member(project, user)
+        comments.add(issue, user, f"comment {i} https://example.com/{i}")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(one)
+
+
+def test_the_list_query_count_does_not_grow_with_assigned_and_bookmarked_issues(
+    client, project, owner, member
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues.models import IssueUserFlags
+
+    make_issue(project, assigned_to=member)
+    login(client, owner)
+    url = reverse("issues:list", args=[project.slug])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for i in range(20):
+        issue = make_issue(project, assigned_to=owner if i % 2 else member)
+        IssueUserFlags.objects.create(issue=issue, user=owner, bookmarked=True)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(url).content.decode()
+    assert body.count("★") >= 20 and body.count("@owner") == 10
+    assert len(many) == len(one)
