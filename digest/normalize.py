@@ -212,7 +212,9 @@ def _exception(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _thread(value: dict[str, Any]) -> dict[str, Any]:
-    out = {k: value[k] for k in ("id", "name", "crashed", "current", "main") if k in value}
+    out: dict[str, Any] = {
+        k: value[k] for k in ("id", "name", "crashed", "current", "main") if k in value
+    }
     stacktrace = _stacktrace(value.get("stacktrace"))
     if stacktrace:
         out["stacktrace"] = stacktrace

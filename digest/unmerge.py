@@ -20,6 +20,7 @@ from core.bulksql import upsert_add
 from digest import summary
 from events.models import Event
 from events.payload import decode
+from issues import aggregates
 from issues.merge import MergeError
 from issues.models import (
     GroupingHash,
@@ -113,7 +114,11 @@ def _count(events) -> _Counts:  # type: ignore[no-untyped-def]  # a QuerySet[Eve
         ts = event.timestamp
         counts.buckets[ts.replace(minute=0, second=0, microsecond=0)] += 1
         counts.minutes[ts.replace(second=0, microsecond=0)] += 1
-        for tag in summary.event_tags(data).items() if data else ():
+        # What the digest counted for the event (Event.tags), which retention subtracts later.
+        stored = aggregates.counted_tags(
+            event.tags, event.level, event.release, event.environment, event.user_ident
+        )
+        for tag in stored.items():
             entry = counts.tags.setdefault(tag, [0, ts, ts])
             entry[0] += 1
             entry[1], entry[2] = min(entry[1], ts), max(entry[2], ts)

@@ -142,6 +142,22 @@ def test_unmerge_sends_the_chosen_hash_and_its_events_to_a_new_issue(project, ow
     assert new.event_count == 3
 
 
+def test_after_an_unmerge_retention_subtracts_exactly_what_was_moved(project, owner, settings):
+    from events.retention import enforce_for_project
+    from issues.aggregates import forget_events
+
+    a = digest(project, "AError", 3, environment="prod")
+    b = digest(project, "BError", 2, environment="staging", tags={"flavour": "mint"})
+    parent = merge(project.pk, [a.pk, b.pk], owner)
+    new = unmerge(parent, [b.grouping_hash], owner)
+    assert tags_of(new)[("flavour", "mint")] == 2
+    settings.RETENTION_MAX_EVENTS = 0  # every stored event goes
+    enforce_for_project(project, on_delete=forget_events)
+    assert not Event.objects.filter(issue__in=[parent, new]).exists()
+    assert IssueTagValue.objects.filter(issue__in=[parent, new]).count() == 0
+    assert IssueBucket.objects.filter(issue__in=[parent, new]).count() == 0
+
+
 def test_unmerging_the_parents_own_hash_takes_its_events_made_before_hashes_were_stored(
     project, owner
 ):
