@@ -133,8 +133,12 @@ class ProfileForm(forms.ModelForm):
 class AlertDefaultsForm(forms.ModelForm):
     class Meta:
         model = UserSettings
-        fields = ["alerts_for_new_projects"]
-        labels = {"alerts_for_new_projects": "Email me alerts for projects I join from now on"}
+        fields = ["alerts_for_new_projects", "email_when_assigned", "email_on_comments"]
+        labels = {
+            "alerts_for_new_projects": "Email me alerts for projects I join from now on",
+            "email_when_assigned": "Email me when someone assigns an issue to me",
+            "email_on_comments": "Email me new comments on issues I am assigned to or commented on",
+        }
 
 
 class ProjectAlertsForm(forms.Form):

@@ -20,6 +20,7 @@ from django.db.models import Case, Q, When
 from alerts.emails import alert_event
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, Channel, DeliveryStatus
 from alerts.rules import enabled_rules, targets_for
+from issues.models import IssueUserFlags
 from projects.models import Membership
 
 WINDOW = timedelta(hours=1)
@@ -56,6 +57,14 @@ def recipients_for(project_id: int) -> list[tuple[int, str]]:
             seen.add(email.lower())
             result.append((user_id, email))
     return result
+
+
+def _muted(issue_ids: set[int]) -> set[tuple[int, int]]:
+    """(issue id, user id) of members who muted notifications for those issues (one query)."""
+    if not issue_ids:
+        return set()
+    rows = IssueUserFlags.objects.filter(issue_id__in=issue_ids, muted=True)
+    return set(rows.values_list("issue_id", "user_id"))
 
 
 def lock_project(project_id: int) -> bool:
@@ -199,11 +208,14 @@ def plan_project(project_id: int, now: datetime) -> PlanResult:
     recipients = recipients_for(project_id)
     rules = enabled_rules(project_id)
     quotas = Quotas(project_id, now)
+    muted = _muted({a.issue_id for a in due if a.issue_id})
     for alert in due:
         if alert.kind == AlertKind.SUMMARY:
             _admit_summary(alert, recipients, now)
         else:
-            _plan_alert(alert, rules, recipients, quotas, now, result)
+            # Members who muted the alert's issue get no email about it.
+            mine = [r for r in recipients if (alert.issue_id, r[0]) not in muted]
+            _plan_alert(alert, rules, mine, quotas, now, result)
     return result
 
 

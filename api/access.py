@@ -13,7 +13,7 @@ from django.http import Http404
 
 from core.event_ids import normalize_event_id
 from events.models import Event
-from issues.models import Issue
+from issues.models import Issue, IssueRedirect
 from projects.access import membership_for, projects_for
 from projects.models import Project
 
@@ -39,9 +39,12 @@ def issues_for(user: User) -> QuerySet[Issue]:
 
 def issue_for(user: User, issue_id: str) -> Issue:
     """An issue by numeric id or by short id (`BACKEND-12`), as Sentry accepts both."""
-    qs = issues_for(user).select_related("project")
+    qs = issues_for(user).select_related("project", "assigned_to")
     if issue_id.isdigit() and len(issue_id) <= MAX_DIGITS:
         issue = qs.filter(pk=int(issue_id)).first()
+        if issue is None:  # merged into another issue: Sentry answers with that one
+            redirect = IssueRedirect.objects.filter(old_id=int(issue_id)).first()
+            issue = qs.filter(pk=redirect.issue_id).first() if redirect else None
     elif match := SHORT_ID.fullmatch(issue_id):
         issue = qs.filter(
             project__slug=match["prefix"].lower(), short_id=int(match["number"])

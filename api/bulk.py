@@ -14,7 +14,7 @@ from projects.models import Project
 BULK_LIMIT = 1000
 
 
-def select(project: Project, params: QueryDict) -> list[Issue]:
+def select(project: Project, params: QueryDict, user: object = None) -> list[Issue]:
     """Issues picked by `id` (repeatable), else by `status`, else by `query`, else all."""
     qs = Issue.objects.filter(project=project)
     ids = params.getlist("id")
@@ -25,7 +25,7 @@ def select(project: Project, params: QueryDict) -> list[Issue]:
     elif status := params.get("status"):
         qs = search.apply(qs, search.Search(statuses=search.statuses_named(status)))
     elif query := params.get("query"):
-        qs = search.apply(qs, search.parse(query))
+        qs = search.apply(qs, search.parse(query, user))
     return list(qs.order_by(*sorting.DEFAULT.order_by)[:BULK_LIMIT])  # most recently seen first
 
 

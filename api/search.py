@@ -32,9 +32,11 @@ def filter_issues(
     query: str,
     period: timedelta | None,
     environments: list[str] | None = None,
+    user: object = None,
 ) -> QuerySet[Issue]:
-    """`environments` is Sentry's separate, repeatable `environment` parameter: any of them."""
-    qs = search.apply(qs, search.parse(query))
+    """`environments` is Sentry's separate, repeatable `environment` parameter: any of them;
+    `user` is who searches (`assigned:me`)."""
+    qs = search.apply(qs, search.parse(query, user))
     if environments:
         either = Q()
         for name in environments[: search.MAX_TERMS]:

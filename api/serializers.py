@@ -83,6 +83,31 @@ def release_json(version: str) -> Json | None:
     return {"version": version, "shortVersion": version[:12]} if version else None
 
 
+def assignee_json(user: Any) -> Json:
+    """Sentry's `assignedTo` object (a user; Bugtrack has no teams)."""
+    name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return {
+        "type": "user",
+        "id": str(user.pk),
+        "name": name or user.get_username(),
+        "username": user.get_username(),
+        "email": user.email,
+    }
+
+
+def comment_json(comment: Any) -> Json:
+    """A comment as Sentry's activity item of type `note`."""
+    author = comment.author
+    return {
+        "id": str(comment.pk),
+        "type": "note",
+        "data": {"text": comment.text},
+        "dateCreated": iso(comment.created_at),
+        "dateUpdated": iso(comment.edited_at) if comment.edited_at else None,
+        "user": assignee_json(author) if author else None,
+    }
+
+
 def issue_json(issue: Issue, user_count: int = 0, stats: Json | None = None) -> Json:
     status, details = status_json(issue)
     kind, metadata = issue_metadata(issue)
@@ -104,9 +129,9 @@ def issue_json(issue: Issue, user_count: int = 0, stats: Json | None = None) -> 
         "issueType": kind,
         "issueCategory": "error",
         "metadata": metadata,
-        "numComments": 0,
-        "assignedTo": None,
-        "isBookmarked": False,
+        "numComments": getattr(issue, "num_comments", 0),
+        "assignedTo": assignee_json(issue.assigned_to) if issue.assigned_to_id else None,
+        "isBookmarked": bool(getattr(issue, "bookmarked", False)),
         "isSubscribed": False,
         "hasSeen": False,
         "annotations": [],
@@ -243,6 +268,10 @@ def history_json(entry: Any) -> Json:
         "unresolved": "set_unresolved",
         "ignored": "set_ignored",
         "unignored": "set_unresolved",
+        "assigned": "assigned",
+        "unassigned": "unassigned",
+        "merged": "merge",
+        "unmerged": "unmerge_destination",
     }
     user = entry.user
     return {

@@ -49,6 +49,18 @@ urlpatterns = [
     path(f"{ORG}repos/", release_views.repos, name="repos"),
     path("api/0/issues/<str:issue_id>/", views.issue, name="issue"),
     path("api/0/issues/<str:issue_id>/events/", views.issue_events, name="issue_events"),
+    path("api/0/issues/<str:issue_id>/comments/", views.issue_comments, name="issue_comments"),
+    path(
+        "api/0/issues/<str:issue_id>/comments/<str:comment_id>/",
+        views.issue_comment,
+        name="issue_comment",
+    ),
+    path(f"{ORG}issues/<str:issue_id>/comments/", views.issue_comments, name="org_issue_comments"),
+    path(
+        f"{ORG}issues/<str:issue_id>/comments/<str:comment_id>/",
+        views.issue_comment,
+        name="org_issue_comment",
+    ),
     path(
         "api/0/issues/<str:issue_id>/events/latest/",
         views.issue_latest_event,

@@ -23,7 +23,15 @@ from django.db import connection, models, transaction
 from bench.demoshape import grouping_of, normalizer, templates_from_corpus, title_of
 from events.models import Event
 from events.payload import encode
-from issues.models import HistoryKind, Issue, IssueBucket, IssueHistory, IssueStatus, IssueTagValue
+from issues.models import (
+    GroupingHash,
+    HistoryKind,
+    Issue,
+    IssueBucket,
+    IssueHistory,
+    IssueStatus,
+    IssueTagValue,
+)
 from projects.models import Project
 
 VERBS = [
@@ -245,6 +253,11 @@ class DemoData:
             )
         for start in range(0, len(objs), CHUNK):
             Issue.objects.bulk_create(objs[start : start + CHUNK])
+        hash_rows = [
+            GroupingHash(project=self.project, hash=i.grouping_hash, issue=i) for i in objs
+        ]
+        for start in range(0, len(hash_rows), CHUNK):
+            GroupingHash.objects.bulk_create(hash_rows[start : start + CHUNK])
         for plan, issue in zip(plans, objs, strict=True):
             plan["issue_id"] = issue.pk
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("ingest.urls")),
     path("", include("issues.urls")),
+    path("", include("digest.urls")),
 ]

@@ -153,6 +153,14 @@ def fetch_models(
 ) -> list[Any]:
     """Instances of `model` from `sql`, which selects the columns of `fields` in that order;
     the other fields are deferred. Values go through Django's converters, as the ORM's do."""
+    return [obj for obj, _ in fetch_models_and(model, fields, sql, params)]
+
+
+def fetch_models_and(
+    model: type[models.Model], fields: Sequence[str], sql: str, params: Sequence[Any]
+) -> list[tuple[Any, tuple]]:
+    """As `fetch_models`, each instance with the raw values of the columns `sql` selects after
+    those of `fields`."""
     meta = model._meta
     loaded = [_concrete(model, name) for name in fields]
     steps = []
@@ -162,13 +170,14 @@ def fetch_models(
             (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))  # type: ignore[attr-defined]  # not in the stubs
         )
     attnames = [f.attname for f in loaded]
+    n = len(attnames)
     out = []
     for row in execute(sql, params, fetch=True):
-        values = list(row)
+        values = list(row[:n])
         for i, (col, converters) in enumerate(steps):
             for convert in converters:
                 values[i] = convert(values[i], col, connection)
-        out.append(model.from_db(connection.alias, attnames, values))
+        out.append((model.from_db(connection.alias, attnames, values), tuple(row[n:])))
     return out
 
 

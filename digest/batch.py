@@ -90,6 +90,7 @@ def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
         by_key[(p.project_id, p.grouping.hash)].append(p)
     issues, created = issues_for(by_key, projects)
     inserted = _insert_events(prepared, issues)
+    by_key, issues = _by_issue(by_key, issues)
     by_key = {
         k: [p for p in ps if (p.project_id, p.event_id) in inserted] for k, ps in by_key.items()
     }
@@ -112,6 +113,21 @@ def digest_rows(rows: list[Claimed], force_fallback: bool = False) -> None:
                     issues[key].pk,
                     extra={"request_id": ids.get(p.intake_id, "")},
                 )
+
+
+def _by_issue(
+    by_key: dict[tuple[int, str], list[Prepared]], issues: dict[tuple[int, str], Issue]
+) -> tuple[dict[tuple[int, str], list[Prepared]], dict[tuple[int, str], Issue]]:
+    """Re-key by each issue's own hash: a merged issue's hashes roll up as one issue."""
+    if len({i.pk for i in issues.values()}) == len(issues):
+        return by_key, {k: issues[k] for k in by_key}
+    grouped: dict[tuple[int, str], list[Prepared]] = defaultdict(list)
+    own: dict[tuple[int, str], Issue] = {}
+    for key, ps in by_key.items():
+        issue = issues[key]
+        grouped[(key[0], issue.grouping_hash)].extend(ps)
+        own[(key[0], issue.grouping_hash)] = issue
+    return dict(grouped), own
 
 
 _PROJECT_FIELDS = ["id", "next_short_id", "alert_on_new_issue", "alert_on_regression",
@@ -192,8 +208,8 @@ def _record_releases(prepared: list[Prepared]) -> None:
 
 
 _EVENT_COLUMNS = [
-    "project_id", "issue_id", "event_id", "timestamp", "received_at", "level", "release",
-    "environment", "platform", "user_ident", "transaction", "tags", "payload",
+    "project_id", "issue_id", "grouping_hash", "event_id", "timestamp", "received_at", "level",
+    "release", "environment", "platform", "user_ident", "transaction", "tags", "payload",
     "processing_error",
 ]  # fmt: skip
 
@@ -205,7 +221,8 @@ def _insert_events(
     for p in prepared:
         d = p.data
         rows.append((
-            p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.event_id, p.timestamp,
+            p.project_id, issues[(p.project_id, p.grouping.hash)].pk, p.grouping.hash,
+            p.event_id, p.timestamp,
             p.received_at, d.get("level", "error"), d.get("release", ""),
             d.get("environment", "")[:250], d.get("platform", ""), normalize.user_ident(d),
             d.get("transaction", "")[:250], orjson.dumps(p.tags).decode(),

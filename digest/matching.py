@@ -1,7 +1,9 @@
 """A batch's issues: the existing ones, locked, and new ones for unknown grouping hashes.
 
-Lock order, against deadlocks between workers: projects (only when issues must be created),
-then issues sorted by (project, hash). Both locks are `FOR NO KEY UPDATE`, which does not
+A hash's issue is its `GroupingHash` row (an issue holds its own hash and those merged into
+it), so the lookup stays one statement per batch. Lock order, against deadlocks between
+workers and with merges: projects (only when issues must be created), then issues sorted by
+(project, the issue's own hash). Both locks are `FOR NO KEY UPDATE`, which does not
 conflict with the key-share locks that inserting events, releases and alerts (foreign keys to
 the project and issue) take in other workers. SQLite's `IMMEDIATE` transaction already
 serializes writers, so it needs no row locks.
@@ -12,10 +14,17 @@ message, grouping components) stay deferred and are never touched here.
 
 from django.db import connection
 
-from core.bulksql import bulk_set, column_of, execute, fetch_models, insert_objects, rows_source
+from core.bulksql import (
+    bulk_set,
+    column_of,
+    execute,
+    fetch_models_and,
+    insert_objects,
+    rows_source,
+)
 from digest import grouping, summary
 from digest.prepared import Prepared
-from issues.models import Issue
+from issues.models import GroupingHash, Issue
 from projects.models import Project
 
 Key = tuple[int, str]  # (project id, grouping hash)
@@ -26,6 +35,7 @@ ISSUE_FIELDS = [
     "first_release", "last_release", "environments",
 ]  # fmt: skip
 _KEY_COLUMNS = ["project_id", "grouping_hash"]
+_HASH_COLUMNS = ["project_id", "hash"]
 
 
 def issues_for(
@@ -41,6 +51,9 @@ def issues_for(
         if any(k not in known for k in keys):
             locked = _lock_projects({k[0] for k in keys if k not in known}, projects)
         issues = _lookup(keys, lock=True)
+        gone = [k for k in keys if k not in issues and k in known]
+        if gone:  # merged away or deleted while we waited: rare; read where the hash is now
+            issues.update(_lookup(gone, lock=True))
         # An issue deleted since `_existing`: rare; its project is locked late, out of order.
         _lock_projects({k[0] for k in keys if k not in issues} - locked, projects)
     missing = [k for k in keys if k not in issues]
@@ -50,10 +63,10 @@ def issues_for(
 
 
 def _existing(keys: list[Key]) -> set[Key]:
-    source, params = rows_source(Issue, _KEY_COLUMNS, keys)
+    source, params = rows_source(GroupingHash, _HASH_COLUMNS, keys)
     rows = execute(
-        f"SELECT project_id, grouping_hash FROM {Issue._meta.db_table} "
-        f"WHERE (project_id, grouping_hash) IN ({source})",
+        f"SELECT project_id, hash FROM {GroupingHash._meta.db_table} "
+        f"WHERE (project_id, hash) IN ({source})",
         params,
         fetch=True,
     )
@@ -76,17 +89,24 @@ def _lock_projects(ids: set[int], projects: dict[int, Project]) -> set[int]:
 
 
 def _lookup(keys: list[Key], lock: bool) -> dict[Key, Issue]:
-    source, params = rows_source(Issue, _KEY_COLUMNS, keys)
-    columns = ", ".join(column_of(Issue, f) for f in ISSUE_FIELDS)
-    found = fetch_models(
+    """Keys of merged hashes map to their issue; one object per issue, however many keys.
+    Only issue rows are locked: hash rows change only under their issue's lock."""
+    source, params = rows_source(GroupingHash, _HASH_COLUMNS, keys)
+    columns = ", ".join(f"i.{column_of(Issue, f)}" for f in ISSUE_FIELDS)
+    found = fetch_models_and(
         Issue,
         ISSUE_FIELDS,
-        f"SELECT {columns} FROM {Issue._meta.db_table} "
-        f"WHERE (project_id, grouping_hash) IN ({source}) ORDER BY project_id, grouping_hash"
-        + (" FOR NO KEY UPDATE" if lock else ""),
+        f"SELECT {columns}, h.hash FROM {GroupingHash._meta.db_table} h "
+        f"JOIN {Issue._meta.db_table} i ON i.id = h.issue_id "
+        f"WHERE (h.project_id, h.hash) IN ({source}) ORDER BY i.project_id, i.grouping_hash"
+        + (" FOR NO KEY UPDATE OF i" if lock else ""),
         params,
     )
-    return {(i.project_id, i.grouping_hash): i for i in found}
+    by_id: dict[int, Issue] = {}
+    out: dict[Key, Issue] = {}
+    for issue, (hash_,) in found:
+        out[(issue.project_id, hash_)] = by_id.setdefault(issue.pk, issue)
+    return out
 
 
 def _create(
@@ -102,6 +122,9 @@ def _create(
     for issue in new:
         issue.pk = ids[(issue.project_id, issue.grouping_hash)]
         issue._state.adding, issue._state.db = False, connection.alias
+    insert_objects(
+        [GroupingHash(project_id=i.project_id, hash=i.grouping_hash, issue_id=i.pk) for i in new]
+    )
     return {(i.project_id, i.grouping_hash): i for i in new}
 
 

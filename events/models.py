@@ -14,6 +14,8 @@ class Event(models.Model):
         "issues.Issue", on_delete=models.CASCADE, related_name="events", db_index=False
     )
     event_id = models.CharField(max_length=32)
+    # The hash it was grouped by: merged issues hold several, and unmerge moves events by it.
+    grouping_hash = models.CharField(max_length=64, blank=True, default="")
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField()
     level = models.CharField(max_length=20, default="error")

@@ -3,11 +3,11 @@
 from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import QueryDict
 
 from issues import charts, search, sorting, users
-from issues.models import Issue
+from issues.models import Issue, IssueUserFlags
 
 PER_PAGE = 50
 TABS = ["unresolved", "resolved", "ignored", "all"]  # each is also an `is:` value
@@ -35,28 +35,33 @@ def _tab_for(statuses: frozenset[str]) -> str:
     return next((tab for tab in TABS if search.STATUSES[tab] == statuses), "")
 
 
-def _parse(query: str, tab: str) -> tuple[search.Search, str]:
+def _parse(query: str, tab: str, user: object) -> tuple[search.Search, str]:
     """The search with its statuses, and the tab to show: the query's `is:` overrides the tab."""
-    parsed = search.parse(query)
+    parsed = search.parse(query, user)
     if parsed.statuses is not None:
         return parsed, _tab_for(parsed.statuses)
     return replace(parsed, statuses=search.STATUSES[tab]), tab
 
 
-def build(qs: QuerySet[Issue], params: QueryDict) -> Listing:
+def build(qs: QuerySet[Issue], params: QueryDict, user: object = None) -> Listing:
+    """`user` searches (`assigned:me`) and sees their bookmarks starred (`issue.bookmarked`)."""
     query = params.get("query", "")
     tab = params.get("tab", "unresolved")
     tab = tab if tab in TABS else "unresolved"
     sort = sorting.find(params.get("sort", "")) or sorting.DEFAULT
     try:
-        parsed, tab = _parse(query, tab)
+        parsed, tab = _parse(query, tab, user)
     except search.SearchError as exc:
         no_issues: list[Issue] = []
         empty = Paginator(no_issues, PER_PAGE).get_page(1)
         return Listing(empty, tab, sort.ui_name, query, sparklines={}, error=str(exc))
+    mine = IssueUserFlags.objects.filter(
+        issue=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0, bookmarked=True
+    )
     qs = (
         users.with_user_count(search.apply(qs, parsed))
-        .select_related("project")
+        .annotate(bookmarked=Exists(mine))
+        .select_related("project", "assigned_to")
         .defer("grouping_components", "message", "environments")  # not shown; can be large
         .order_by(*sort.order_by)
     )

@@ -16,6 +16,13 @@ class IssueStatus(models.TextChoices):
     IGNORED = "ignored", "Ignored"
 
 
+class VisibleIssues(models.Manager["Issue"]):
+    """Issues being deleted in the background (`deleting`) are gone for every page and the API."""
+
+    def get_queryset(self) -> models.QuerySet["Issue"]:
+        return super().get_queryset().filter(deleting=False)
+
+
 class Issue(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="issues")
     short_id = models.PositiveIntegerField()  # per project: PROJECT-<short_id>
@@ -47,7 +54,17 @@ class Issue(models.Model):
     last_release = models.CharField(max_length=250, blank=True, default="")
     environments = models.JSONField(default=list)
 
+    # Workflow state: who works on it, and whether the worker is deleting it.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleting = models.BooleanField(default=False)
+
+    objects = VisibleIssues()
+    all_objects = models.Manager()
+
     class Meta:
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["project", "grouping_hash"], name="unique_issue_hash"),
             models.UniqueConstraint(fields=["project", "short_id"], name="unique_issue_short_id"),
@@ -126,6 +143,79 @@ class IssueMinute(models.Model):
         return f"{self.count} events of issue {self.issue_id} at {self.minute}"
 
 
+class GroupingHash(models.Model):
+    """Which issue a grouping hash belongs to: the digest's one lookup per batch. An issue has
+    its own hash (`Issue.grouping_hash`, always one of its rows here) plus those merged in."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    hash = models.CharField(max_length=64)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="hashes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "hash"], name="unique_grouping_hash")
+        ]
+
+    def __str__(self) -> str:
+        return self.hash
+
+
+class IssueRedirect(models.Model):
+    """A merged-away issue's id, so its old URLs lead to the issue it was merged into."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    old_id = models.BigIntegerField(unique=True)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.old_id} -> {self.issue_id}"
+
+
+class Comment(models.Model):
+    """A note on an issue: plain text, shown escaped with its links made clickable."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["issue", "created_at"], name="comment_issue_idx")]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class IssueUserFlags(models.Model):
+    """One user's own marks on an issue: a bookmark, and muted notifications."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="user_flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    bookmarked = models.BooleanField(default=False)
+    muted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "user"], name="unique_issue_user_flags")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.issue_id}"
+
+    @classmethod
+    def on_issue_merge(cls, parent: Issue, child_ids: list[int]) -> None:
+        """A user's marks on any of the merged issues carry over to the parent."""
+        for flags in cls.objects.filter(issue_id__in=child_ids):
+            mine, _ = cls.objects.get_or_create(issue=parent, user_id=flags.user_id)
+            mine.bookmarked |= flags.bookmarked
+            mine.muted |= flags.muted
+            mine.save(update_fields=["bookmarked", "muted"])
+        cls.objects.filter(issue_id__in=child_ids).delete()
+
+
 class HistoryKind(models.TextChoices):
     FIRST_SEEN = "first_seen", "First seen"
     REGRESSED = "regressed", "Regressed"
@@ -134,6 +224,10 @@ class HistoryKind(models.TextChoices):
     UNRESOLVED = "unresolved", "Unresolved"
     IGNORED = "ignored", "Ignored"
     UNIGNORED = "unignored", "Ignore ran out"
+    ASSIGNED = "assigned", "Assigned"
+    UNASSIGNED = "unassigned", "Unassigned"
+    MERGED = "merged", "Merged"
+    UNMERGED = "unmerged", "Unmerged"
 
 
 class IssueHistory(models.Model):

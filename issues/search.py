@@ -1,6 +1,8 @@
 """Issue search, the one parser for the UI and the API: Sentry's syntax as queryset filters.
 
 `is:unresolved level:error !environment:staging browser:"Chrome 120" some text`
+`assigned:me`, `assigned:<username or email>`, `is:assigned`, `is:unassigned`,
+`is:bookmarked` and `bookmarks:me` need the searching user (`parse(query, user)`).
 """
 
 import json
@@ -12,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 
-from issues.models import Issue, IssueStatus, IssueTagValue
+from issues.models import Issue, IssueStatus, IssueTagValue, IssueUserFlags
 
 # `is:` values and the statuses they select.
 STATUSES: dict[str, frozenset[str]] = {
@@ -30,10 +32,15 @@ ISSUE_KEYS = ("level", "environment", "release")
 # Sentry searches we cannot answer: an error says so, where a tag search would find nothing.
 UNSUPPORTED_KEYS = frozenset(
     {
-        "age", "assigned", "assigned_or_suggested", "bookmarks", "firstRelease", "firstSeen",
+        "age", "assigned_or_suggested", "firstRelease", "firstSeen",
         "has", "issue.category", "issue.priority", "lastSeen", "subscribed", "timesSeen",
     }
 )  # fmt: skip
+
+# Workflow filters: keys the query syntax cannot spell, so no tag search can collide with them.
+ASSIGNEE, ASSIGNEE_ID, IS_ASSIGNED, BOOKMARKED_BY = "@assignee", "@assignee_id", "@assigned", "@bm"
+# `is:` values that are not statuses.
+IS_FLAGS = ("assigned", "unassigned", "bookmarked")
 
 # !key:"quoted value" | key:value | "quoted text" | word; `\"` escapes a quote.
 TOKEN = re.compile(
@@ -82,7 +89,28 @@ def _level(value: str) -> str:
     return value.lower()
 
 
-def _key_filter(key: str, value: str, negated: bool) -> Filter:
+def _me(user: object, what: str) -> str:
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        raise SearchError(f"{what} needs a signed-in user.")
+    return str(pk)
+
+
+def _flag_filter(name: str, negated: bool, user: object) -> Filter:
+    if name == "bookmarked":
+        return Filter(BOOKMARKED_BY, _me(user, "is:bookmarked"), negated)
+    return Filter(IS_ASSIGNED, "", negated if name == "assigned" else not negated)
+
+
+def _key_filter(key: str, value: str, negated: bool, user: object = None) -> Filter:
+    if key == "assigned":
+        if value.lower() == "me":
+            return Filter(ASSIGNEE_ID, _me(user, "assigned:me"), negated)
+        return Filter(ASSIGNEE, value, negated)
+    if key == "bookmarks":
+        if value.lower() != "me":
+            raise SearchError("Only bookmarks:me is supported.")
+        return Filter(BOOKMARKED_BY, _me(user, "bookmarks:me"), negated)
     if key in UNSUPPORTED_KEYS:
         raise SearchError(f"Searching by {key}: is not supported.")
     if key.lower() in ISSUE_KEYS:
@@ -100,9 +128,9 @@ def _combine_statuses(terms: list[tuple[frozenset[str], bool]]) -> frozenset[str
     return chosen.difference(*(s for s, negated in terms if negated))
 
 
-def parse(query: str) -> Search:
-    """Raises SearchError for an unknown `is:` value or level, an unsupported key, or a query
-    past the limits."""
+def parse(query: str, user: object = None) -> Search:
+    """`user` is who searches (for `assigned:me`, `is:bookmarked`). Raises SearchError for an
+    unknown `is:` value or level, an unsupported key, or a query past the limits."""
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"The query is too long ({MAX_QUERY_CHARS} characters at most).")
     statuses: list[tuple[frozenset[str], bool]] = []
@@ -115,11 +143,13 @@ def parse(query: str) -> Search:
         if match["key"] is None:
             word = match["word"] if match["text"] is None else UNESCAPE.sub(r"\1", match["text"])
             text += [word.strip()] if word.strip() else []
+        elif match["key"].lower() == "is" and (match["val"] or "").lower() in IS_FLAGS:
+            filters.append(_flag_filter(match["val"].lower(), negated, user))
         elif match["key"].lower() == "is":
             statuses.append((statuses_named(match["val"] or match["qval"] or ""), negated))
         else:
             value = match["val"] if match["qval"] is None else UNESCAPE.sub(r"\1", match["qval"])
-            filters.append(_key_filter(match["key"], value, negated))
+            filters.append(_key_filter(match["key"], value, negated, user))
     return Search(_combine_statuses(statuses), tuple(filters), tuple(text))
 
 
@@ -141,6 +171,15 @@ def environment_q(name: str) -> Q:
 
 def _filter_q(term: Filter) -> Q:
     key, value = term.key, term.value
+    if key == ASSIGNEE_ID:
+        return Q(assigned_to_id=int(value))
+    if key == ASSIGNEE:
+        return Q(assigned_to__username=value) | Q(assigned_to__email__iexact=value)
+    if key == IS_ASSIGNED:
+        return Q(assigned_to__isnull=False)
+    if key == BOOKMARKED_BY:
+        mine = IssueUserFlags.objects.filter(issue=OuterRef("pk"), user_id=int(value))
+        return Q(Exists(mine.filter(bookmarked=True)))
     if key == "level":
         return Q(level=value)
     if key == "environment":

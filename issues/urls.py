@@ -1,8 +1,9 @@
 from django.urls import path
 
-from issues import release_views, views
+from issues import release_views, views, workflow_views
 
 app_name = "issues"
+ISSUE = "projects/<slug:slug>/issues/<int:issue_id>/"
 urlpatterns = [
     path("", views.all_issues, name="all"),
     path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
@@ -26,6 +27,20 @@ urlpatterns = [
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/unresolve/", views.unresolve, name="unresolve"
     ),
+    path("projects/<slug:slug>/issues/<int:issue_id>/merged/", views.merged, name="merged"),
+    path(f"{ISSUE}assign/", workflow_views.assign, name="assign"),
+    path(f"{ISSUE}comments/", workflow_views.comment_add, name="comment_add"),
+    path(
+        f"{ISSUE}comments/<int:comment_id>/edit/", workflow_views.comment_edit, name="comment_edit"
+    ),
+    path(
+        f"{ISSUE}comments/<int:comment_id>/delete/",
+        workflow_views.comment_delete,
+        name="comment_delete",
+    ),
+    path(f"{ISSUE}bookmark/", workflow_views.bookmark, name="bookmark"),
+    path(f"{ISSUE}mute/", workflow_views.mute, name="mute"),
+    path(f"{ISSUE}delete/", workflow_views.delete, name="delete"),
     path(
         "projects/<slug:slug>/issues/<int:issue_id>/events/<str:event_id>/json/",
         views.event_json,

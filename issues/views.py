@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +17,23 @@ from core.http import AuthenticatedHttpRequest
 from events import presenters
 from events.models import Event
 from events.payload import decode
-from issues import charts, event_listing, lifecycle, listing, short_ids, tags, users
+from issues import (
+    assignment,
+    charts,
+    event_listing,
+    flags,
+    lifecycle,
+    listing,
+    merge,
+    short_ids,
+    tags,
+    users,
+)
 from issues.access import issue_member
-from issues.models import Issue
+from issues.models import GroupingHash, Issue
 from issues.release_views import release_query_url
 from projects.access import project_member, projects_for
-from projects.models import Membership
+from projects.models import Membership, Project
 
 # Ignore choices offered on the issue page and in bulk: (duration, more events).
 IGNORE_CHOICES: dict[str, tuple[timedelta | None, int | None]] = {
@@ -42,7 +53,7 @@ def _list_query(request: HttpRequest) -> str:
 @require_GET
 def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = list(projects_for(request.user))
-    result = listing.build(Issue.objects.filter(project__in=projects), request.GET)
+    result = listing.build(Issue.objects.filter(project__in=projects), request.GET, request.user)
     return render(
         request,
         "issues/all.html",
@@ -54,7 +65,7 @@ def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
 @project_member
 def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
-    result = listing.build(Issue.objects.filter(project=project), request.GET)
+    result = listing.build(Issue.objects.filter(project=project), request.GET, request.user)
     setup = None
     if not result.page.object_list and not Issue.objects.filter(project=project).exists():
         key = project.keys.filter(is_active=True).first()
@@ -68,6 +79,7 @@ def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> Htt
             "listing": result,
             "setup": setup,
             "list_url": reverse("issues:list", args=[project.slug]),
+            "members": project.memberships.select_related("user").order_by("user__username"),
         },
     )
 
@@ -78,6 +90,19 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     project = membership.project
     action = request.POST.get("action")
     ids = [i for i in request.POST.getlist("issue") if i.isdigit()]
+    url = reverse("issues:list", args=[project.slug])
+    query = _list_query(request)
+    back = HttpResponseRedirect(f"{url}?{query}" if query else url)
+    if action == "merge":
+        try:
+            parent = merge.merge(project.pk, [int(i) for i in ids], request.user)
+        except merge.MergeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Merged {len(set(ids))} issues into {parent.short_code}.")
+        return back
+    if action == "assign":
+        return _bulk_assign(request, project, ids, back)
     if action not in ("resolve", "ignore", "unresolve"):
         return HttpResponse("Unknown action.", status=400)
     transitions: dict[str, Callable[..., object]] = {
@@ -90,9 +115,23 @@ def bulk(request: AuthenticatedHttpRequest, membership: Membership) -> HttpRespo
     for issue in issues:
         transition(issue, user=request.user)
     messages.success(request, f"{action.capitalize()}d {len(issues)} issue(s).")
-    url = reverse("issues:list", args=[project.slug])
-    query = _list_query(request)
-    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    return back
+
+
+def _bulk_assign(
+    request: AuthenticatedHttpRequest, project: Project, ids: list[str], back: HttpResponse
+) -> HttpResponse:
+    issues = list(Issue.objects.filter(project=project, pk__in=ids[:500]).order_by("pk"))
+    try:
+        assignee = (
+            assignment.find_member(issues[0], request.POST.get("assignee", "")) if issues else None
+        )
+    except assignment.AssignmentError as exc:
+        messages.error(request, str(exc))
+        return back
+    changed = sum(assignment.assign(issue, assignee, request.user) for issue in issues)
+    messages.success(request, f"Assigned {changed} issue(s).")
+    return back
 
 
 def _pick_event(issue: Issue, event_id: str) -> Event | None:
@@ -154,6 +193,7 @@ def issue_detail(
     # The newest entries only: an issue that regressed often must not grow the page.
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
+    members = membership.project.memberships.select_related("user").order_by("user__username")
     return render(
         request,
         "issues/detail.html",
@@ -173,6 +213,9 @@ def issue_detail(
                 for version in (issue.first_release, issue.last_release)
                 if version
             },
+            "members": members,
+            "comments": issue.comments.select_related("author").order_by("created_at", "id"),
+            "my_flags": flags.flags_of(issue, request.user),
         },
     )
 
@@ -270,3 +313,27 @@ def event_json(
     response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="event-{event.event_id}.json"'
     return response
+
+
+@require_GET
+@issue_member
+def merged(request: AuthenticatedHttpRequest, membership: Membership, issue: Issue) -> HttpResponse:
+    """The "Merged" tab: the issue's grouping hashes with their stored events, to unmerge."""
+    per_hash = dict(
+        Event.objects.filter(issue=issue)
+        .values_list("grouping_hash")
+        .annotate(n=Count("id"))
+        .values_list("grouping_hash", "n")
+    )
+    per_hash[issue.grouping_hash] = per_hash.get(issue.grouping_hash, 0) + per_hash.pop("", 0)
+    hashes = [
+        (h, per_hash.get(h, 0))
+        for h in GroupingHash.objects.filter(issue=issue)
+        .order_by("hash")
+        .values_list("hash", flat=True)
+    ]
+    return render(
+        request,
+        "issues/merged.html",
+        {"project": membership.project, "membership": membership, "issue": issue, "hashes": hashes},
+    )

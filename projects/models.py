@@ -119,6 +119,9 @@ class UserSettings(models.Model):
     )
     # Whether a membership created for this user starts with alerts on.
     alerts_for_new_projects = models.BooleanField(default=True)
+    # Emails about issues this user works on (alerts have their own switch per project).
+    email_when_assigned = models.BooleanField(default=True)
+    email_on_comments = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"settings of {self.user}"

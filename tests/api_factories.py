@@ -9,3 +9,10 @@ def token_for(user) -> str:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def api_call(client, user, method: str, url: str, body=None):
+    """`method` ("get", "put", ...) on `url` with a JSON body, as `user`'s token."""
+    return getattr(client, method)(
+        url, body, content_type="application/json", headers=auth(token_for(user))
+    )

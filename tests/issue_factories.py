@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from events.models import Event
 from events.payload import encode
-from issues.models import Issue, IssueBucket, IssueHistory, IssueTagValue
+from issues.models import GroupingHash, Issue, IssueBucket, IssueHistory, IssueTagValue
 from projects.models import Project
 
 # A canonical event shaped from sentry/python-http-error.json in the shared corpus (Sentry's
@@ -134,7 +134,9 @@ def make_issue(project: Project, **fields: Any) -> Issue:
         "grouping_hash": uuid.uuid4().hex,
         "grouping_version": "test-1",
     }
-    return Issue.objects.create(project=project, short_id=short_id, **{**defaults, **fields})
+    issue = Issue.objects.create(project=project, short_id=short_id, **{**defaults, **fields})
+    GroupingHash.objects.create(project=project, hash=issue.grouping_hash, issue=issue)
+    return issue
 
 
 def _claim_short_id(project: Project, wanted: int | None) -> int:

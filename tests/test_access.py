@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.invitations import invite
 from alerts.models import Channel
 from api.models import ApiToken
+from issues import comments
 from projects.models import Membership, Project
 from projects.services import create_project
 from tests.conftest import make_user
@@ -61,6 +62,15 @@ ACCESS = {
     "issues:ignore": MEMBER,
     "issues:unresolve": MEMBER,
     "issues:event_json": MEMBER,
+    "issues:merged": MEMBER,
+    "issues:assign": MEMBER,
+    "issues:comment_add": MEMBER,
+    "issues:comment_edit": MEMBER,
+    "issues:comment_delete": MEMBER,
+    "issues:bookmark": MEMBER,
+    "issues:mute": MEMBER,
+    "issues:delete": MEMBER,
+    "digest:unmerge": MEMBER,
     "projects:settings": ADMIN,
     "projects:keys": ADMIN,
     "projects:add_key": ADMIN,
@@ -103,6 +113,7 @@ PUBLIC_NAMESPACES = ("api:",)
 # URL kwargs that name an object inside the project of the URL's slug.
 PROJECT_OBJECTS = (
     "issue_id", "key_id", "member_id", "event_id", "channel_id", "rule_id", "short_code",
+    "comment_id",
 )  # fmt: skip
 
 
@@ -163,6 +174,7 @@ def _project_objects(project: Project, owner: User) -> dict[str, Any]:
         "issue_id": issue.pk,
         "short_code": issue.short_code,
         "event_id": make_event(issue).event_id,
+        "comment_id": comments.add(issue, owner, "a comment").pk,
         "key_id": project.keys.get().pk,
         "member_id": Membership.objects.filter(project=project).exclude(user=owner).first().pk,
         "channel_id": Channel.objects.create(project=project, kind="slack", url="https://x/").pk,

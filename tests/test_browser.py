@@ -255,3 +255,40 @@ def test_an_issue_opens_by_its_short_id_and_a_wrong_one_gets_the_styled_404(
     page.screenshot(path=str(SCREENSHOT.with_name("not-found.png")))
     # The only errors are the 404 answer itself (as a response and as Chromium's console line).
     assert console.errors and all("404" in error for error in console.errors), console.errors
+
+
+def test_assign_comment_and_merge_in_chromium(browser, live_server_url, owner, member, project):
+    from playwright.sync_api import expect
+
+    first = make_issue(project, title="KeyError: basket", event_count=5)
+    second = make_issue(project, title="KeyError: basket (again)", event_count=2)
+    make_event(first, PAYLOAD)
+    make_event(second, PAYLOAD)
+    page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+
+    page.goto(first.get_absolute_url())
+    page.get_by_label("Assignee").select_option("member")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    page.wait_for_load_state()
+    expect(page.locator(".issue-head .assignee")).to_have_text("member")
+    assert "to member" in page.locator(".history").inner_text()
+
+    page.get_by_label("New comment").fill("Same as https://example.com/ticket/7 <b>bold?</b>")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    page.wait_for_load_state()
+    thread = page.locator("#comments .thread")
+    expect(thread).to_contain_text("<b>bold?</b>")  # shown as text, not markup
+    expect(thread.get_by_role("link", name="https://example.com/ticket/7")).to_have_count(1)
+
+    page.goto(reverse("issues:list", args=[project.slug]))
+    page.get_by_label(f"Select {first.short_code}").check()
+    page.get_by_label(f"Select {second.short_code}").check()
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("button", name="Merge", exact=True).click()
+    expect(page.locator("table.issues tbody tr")).to_have_count(1)
+    expect(page.locator("#messages")).to_contain_text(f"Merged 2 issues into {first.short_code}")
+    page.goto(second.get_absolute_url())
+    page.wait_for_url(f"**{first.get_absolute_url()}")
+    page.get_by_role("link", name="Merged", exact=True).click()
+    expect(page.locator("table.hashes tbody tr")).to_have_count(2)
+    assert console.errors == [], console.errors

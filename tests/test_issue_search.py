@@ -125,7 +125,7 @@ def test_every_key_can_be_negated(key):
     assert parse(f"!{key}:{value}").filters == (Filter(key, value, negated=True),)
 
 
-@pytest.mark.parametrize("query", ["assigned:me", "has:user", "!firstSeen:-24h", "age:-1d"])
+@pytest.mark.parametrize("query", ["subscribed:me", "has:user", "!firstSeen:-24h", "age:-1d"])
 def test_sentry_keys_we_do_not_support_are_an_error_naming_the_key(query):
     with pytest.raises(SearchError, match=query.lstrip("!").split(":")[0]):
         parse(query)

@@ -274,7 +274,7 @@ def test_a_negated_is_filter_lists_every_other_status(client, owner, project):
     [
         ("level:catastrophic", "Unknown level &#x27;catastrophic&#x27;"),
         ("is:sleeping", "Unknown status is:sleeping"),
-        ("assigned:me", "Searching by assigned: is not supported."),
+        ("age:-1d", "Searching by age: is not supported."),
         ("x" * 1001, "The query is too long"),
     ],
 )

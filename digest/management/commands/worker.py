@@ -20,6 +20,7 @@ from core.outage import OutageLog
 from digest.batch import digest_batch, intake_waiting
 from events import dictionaries
 from events.retention import Checked, enforce_retention
+from issues import deletion
 from issues.aggregates import forget_events
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                     enforce_retention(
                         max_chunks=RETENTION_CHUNKS, checked=checked, on_delete=forget_events
                     )
+                    deletion.purge(max_chunks=RETENTION_CHUNKS)  # deleted issues' events
                     next_retention = time.monotonic() + retention_every
             except DatabaseError as exc:
                 outage.failed(exc, f"retrying in {ERROR_SLEEP:.0f} s")
