@@ -49,10 +49,13 @@ def issue_list_url(project: Project) -> str:
     return absolute_url("issues:list", [project.slug], f"/projects/{project.slug}/issues/")
 
 
-def alert_event(alert: Alert) -> Event | None:
-    """The event that triggered the alert, else the issue's first one (retention may drop it)."""
+def alert_event(alert: Alert, fields: tuple[str, ...] = ()) -> Event | None:
+    """The event that triggered the alert, else the issue's first one (retention may drop it).
+    `fields` loads only those columns (the planner's rule filters need no payload)."""
     assert alert.issue_id is not None, "summaries have no event"
     events = Event.objects.filter(issue_id=alert.issue_id)
+    if fields:
+        events = events.only(*fields)
     # With the project, the lookup uses the unique (project, event_id) index instead of
     # walking every event of the issue.
     event = (

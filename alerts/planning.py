@@ -10,6 +10,7 @@ Planning for one project runs in one transaction under a per-project lock, so th
 is counted consistently even with several senders.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from django.db.models import Case, Q, When
 from alerts.emails import alert_event
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, Channel, DeliveryStatus
 from alerts.rules import enabled_rules, targets_for
+from events.models import Event
 from issues.models import IssueUserFlags
 from projects.models import Membership
 
@@ -89,26 +91,52 @@ def _email_rows(alert: Alert, recipients: list[tuple[int, str]], now: datetime) 
     ]
 
 
-def _decide(alert: Alert, rows: list[AlertDelivery], now: datetime, why_none: str) -> None:
-    AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    alert.decided_at = now
-    if any(r.status == DeliveryStatus.PENDING for r in rows):
-        alert.status = AlertStatus.SENDING
-    elif any(r.status == DeliveryStatus.HELD for r in rows) or alert.summary_id:
-        alert.status = AlertStatus.HELD
-    else:
-        alert.status = AlertStatus.SENT
-        alert.sent_at = now
-        alert.last_error = why_none
-    alert.save(update_fields=["status", "decided_at", "sent_at", "last_error", "summary"])
+DECIDED_FIELDS = ["status", "decided_at", "sent_at", "last_error", "summary_id"]
+
+
+class Decisions:
+    """Alerts decided in one plan and their delivery rows, written together by `flush()`:
+    two statements per plan instead of two per alert (a flood of new issues is hundreds)."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+        self.rows: list[AlertDelivery] = []
+
+    def decide(self, alert: Alert, rows: list[AlertDelivery], now: datetime, why_none: str):
+        alert.decided_at = now
+        if any(r.status == DeliveryStatus.PENDING for r in rows):
+            alert.status = AlertStatus.SENDING
+        elif any(r.status == DeliveryStatus.HELD for r in rows) or alert.summary_id:
+            alert.status = AlertStatus.HELD
+        else:
+            alert.status = AlertStatus.SENT
+            alert.sent_at = now
+            alert.last_error = why_none
+        self.alerts.append(alert)
+        self.rows += rows
+
+    def flush(self) -> None:
+        AlertDelivery.objects.bulk_create(self.rows, ignore_conflicts=True, batch_size=500)
+        # One UPDATE per distinct outcome (a plan has two or three), not bulk_update's CASE
+        # per row, which costs more CPU to build than the rows it writes.
+        outcomes: dict[tuple, list[int]] = defaultdict(list)
+        for alert in self.alerts:
+            outcomes[tuple(getattr(alert, f) for f in DECIDED_FIELDS)].append(alert.pk)
+        for values, ids in outcomes.items():
+            fields = dict(zip(DECIDED_FIELDS, values, strict=True))
+            Alert.objects.filter(pk__in=ids).update(**fields)
+        self.alerts, self.rows = [], []
 
 
 def _admit_summary(alert: Alert, recipients: list[tuple[int, str]], now: datetime) -> None:
+    """Written at once: the next window's summary must not find this one still pending."""
+    decisions = Decisions()
     if alert.channel_id is None:
-        _decide(alert, _email_rows(alert, recipients, now), now, NO_RECIPIENTS)
+        decisions.decide(alert, _email_rows(alert, recipients, now), now, NO_RECIPIENTS)
     else:
         row = AlertDelivery(alert=alert, channel_id=alert.channel_id, next_attempt_at=now)
-        _decide(alert, [row], now, "")
+        decisions.decide(alert, [row], now, "")
+    decisions.flush()
 
 
 def open_summary(project_id: int, channel: Channel | None, now: datetime) -> Alert:
@@ -129,11 +157,19 @@ def open_summary(project_id: int, channel: Channel | None, now: datetime) -> Ale
 
 
 class Quotas:
-    """What is left of each target's hourly cap in one project (email is the target None)."""
+    """What is left of each target's hourly cap in one project (email is the target None),
+    and each target's open summary once one was needed (asked once per plan, not per alert)."""
 
     def __init__(self, project_id: int, now: datetime) -> None:
         self.project_id, self.now = project_id, now
         self.left: dict[int | None, int] = {}
+        self.summaries: dict[int | None, Alert] = {}
+
+    def summary(self, channel: Channel | None) -> Alert:
+        key = channel.pk if channel else None
+        if key not in self.summaries:
+            self.summaries[key] = open_summary(self.project_id, channel, self.now)
+        return self.summaries[key]
 
     def _used(self, channel_id: int | None) -> int:
         recent = AlertDelivery.objects.filter(
@@ -154,26 +190,32 @@ class Quotas:
         return True
 
 
+def _filter_event(alert: Alert) -> Event | None:
+    """What rule filters read of the triggering event: level, environment, tags."""
+    return alert_event(alert, ("level", "environment", "tags")) if alert.issue_id else None
+
+
 def _plan_alert(
     alert: Alert,
     targets_rules: list,
     recipients: list[tuple[int, str]],
     quotas: Quotas,
+    decisions: Decisions,
     now: datetime,
     result: PlanResult,
 ) -> None:
-    targets = targets_for(alert, targets_rules, alert_event(alert) if alert.issue_id else None)
+    targets = targets_for(alert, targets_rules, lambda: _filter_event(alert))
     rows: list[AlertDelivery] = []
     if targets.email:
         if quotas.take(None):
             rows += _email_rows(alert, recipients, now)
         else:
-            alert.summary = open_summary(alert.project_id, None, now)
+            alert.summary = quotas.summary(None)
     for channel in targets.channels.values():
         if quotas.take(channel.pk):
             rows.append(AlertDelivery(alert=alert, channel=channel, next_attempt_at=now))
         else:
-            summary = open_summary(alert.project_id, channel, now)
+            summary = quotas.summary(channel)
             rows.append(
                 AlertDelivery(
                     alert=alert,
@@ -183,7 +225,7 @@ def _plan_alert(
                     next_attempt_at=now,
                 )
             )
-    _decide(alert, rows, now, NO_RECIPIENTS if targets.email else NO_TARGETS)
+    decisions.decide(alert, rows, now, NO_RECIPIENTS if targets.email else NO_TARGETS)
     if alert.status == AlertStatus.HELD:
         result.held += 1
     else:
@@ -209,13 +251,15 @@ def plan_project(project_id: int, now: datetime) -> PlanResult:
     rules = enabled_rules(project_id)
     quotas = Quotas(project_id, now)
     muted = _muted({a.issue_id for a in due if a.issue_id})
+    decisions = Decisions()
     for alert in due:
         if alert.kind == AlertKind.SUMMARY:
             _admit_summary(alert, recipients, now)
         else:
             # Members who muted the alert's issue get no email about it.
             mine = [r for r in recipients if (alert.issue_id, r[0]) not in muted]
-            _plan_alert(alert, rules, mine, quotas, now, result)
+            _plan_alert(alert, rules, mine, quotas, decisions, now, result)
+    decisions.flush()
     return result
 
 

@@ -1,6 +1,7 @@
 """Alert rules: which triggers reach which targets, and their filters (level, environment,
 tag). `targets_for` is asked once per alert when the planner admits it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,10 @@ def _rank(level: str) -> int:
 
 def level_passes(rule: AlertRule, level: str) -> bool:
     return not rule.min_level or _rank(level or "error") >= _rank(rule.min_level)
+
+
+def filters_events(rule: AlertRule) -> bool:
+    return bool(rule.min_level or rule.environment or rule.tag_key)
 
 
 def event_passes(rule: AlertRule, event: Event | None, issue: Issue) -> bool:
@@ -69,8 +74,12 @@ def enabled_rules(project_id: int) -> list[AlertRule]:
     )
 
 
-def targets_for(alert: Alert, rules: list[AlertRule], event: Event | None) -> Targets:
-    """Where one (non-summary) alert goes: the union of the targets of the rules it meets."""
+def targets_for(
+    alert: Alert, rules: list[AlertRule], load_event: Callable[[], Event | None]
+) -> Targets:
+    """Where one (non-summary) alert goes: the union of the targets of the rules it meets.
+    The triggering event is loaded only if a rule filters on it (most rules do not, and a
+    flood of new issues would otherwise cost a query per alert)."""
     targets = Targets()
     if alert.kind == AlertKind.FREQUENCY:
         rule = next((r for r in rules if r.pk == alert.rule_id), None)
@@ -78,7 +87,9 @@ def targets_for(alert: Alert, rules: list[AlertRule], event: Event | None) -> Ta
             targets.add(rule)
         return targets
     assert alert.issue is not None
-    for rule in rules:
-        if rule.triggers_on(alert.kind) and event_passes(rule, event, alert.issue):
+    triggered = [rule for rule in rules if rule.triggers_on(alert.kind)]
+    event = load_event() if any(filters_events(rule) for rule in triggered) else None
+    for rule in triggered:
+        if not filters_events(rule) or event_passes(rule, event, alert.issue):
             targets.add(rule)
     return targets
