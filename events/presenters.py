@@ -13,7 +13,6 @@ from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 MAX_FRAMES = 250
-MAX_BREADCRUMBS = 200
 MAX_TEXT = 20_000
 MAX_ROWS = 500  # per key/value table (vars, headers, modules...)
 MAX_THREADS = 100
@@ -135,16 +134,6 @@ class ExceptionView:
     handled: Any
     stack: Stack | None
     raw_stack: Stack | None = None  # the minified frames, when source maps resolved them
-
-
-@dataclass
-class Crumb:
-    timestamp: datetime | None
-    type: str
-    category: str
-    level: str
-    message: str
-    data: list[tuple[str, str]]
 
 
 @dataclass
@@ -284,24 +273,6 @@ def present_summary(payload: Any) -> str:
     return message.strip().splitlines()[0][:300] if message.strip() else ""
 
 
-def present_breadcrumbs(payload: dict) -> list[Crumb]:
-    crumbs = []
-    for c in as_list(payload.get("breadcrumbs"))[-MAX_BREADCRUMBS:]:
-        if not isinstance(c, dict):
-            continue
-        crumbs.append(
-            Crumb(
-                timestamp=when(c.get("timestamp")),
-                type=text(c.get("type") or "default", 50),
-                category=text(c.get("category"), 200),
-                level=text(c.get("level") or "info", 20),
-                message=text(c.get("message"), 2000),
-                data=pairs(c.get("data")),
-            )
-        )
-    return crumbs
-
-
 def present_request(payload: dict) -> dict | None:
     req = as_dict(payload.get("request"))
     if not req:
@@ -364,7 +335,6 @@ def present_event(payload: Any) -> dict:
         "message": present_message(payload),
         "exceptions": present_exceptions(payload, platform),
         "threads": present_threads(payload, platform),
-        "breadcrumbs": present_breadcrumbs(payload),
         "tags": present_tags(payload),
         "user": pairs(payload.get("user")),
         "request": present_request(payload),

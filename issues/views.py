@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.event_ids import normalize_event_id
 from core.http import AuthenticatedHttpRequest
-from events import presenters
+from events import breadcrumbs, presenters
 from events.models import Event
 from events.payload import decode
 from issues import (
@@ -28,6 +28,7 @@ from issues import (
     short_ids,
     tags,
     users,
+    why_grouped,
 )
 from issues.access import issue_member
 from issues.models import GroupingHash, Issue
@@ -183,13 +184,14 @@ def issue_detail(
     if wanted and event is None:
         messages.error(request, "This issue has no event with that id.")
         event = _pick_event(issue, "")
-    shown = None
+    shown = crumbs = None
     if event is not None:
         try:
             payload = decode(event.payload)
         except Exception:  # a damaged payload must not take the page down
             payload = {}
         shown = presenters.present_event(payload)
+        crumbs = breadcrumbs.present(payload, event.timestamp)
     # The newest entries only: an issue that regressed often must not grow the page.
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
@@ -203,6 +205,9 @@ def issue_detail(
             "issue": issue,
             "event": event,
             "shown": shown,
+            "crumbs": crumbs,
+            "why_grouped": why_grouped.sentence(issue.grouping_components),
+            "grouping_rows": why_grouped.rows(issue.grouping_components),
             "nav": _neighbours(issue, event) if event else {},
             "charts": charts.issue_charts(issue.pk),
             "tag_panel": tags.tag_panel(issue.pk),

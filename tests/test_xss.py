@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from digest.batch import digest_batch
 from issues.models import Issue
@@ -78,7 +79,20 @@ def evil_payload() -> dict:
                 "message": evil("crumb"),
                 "level": evil("crumb"),
                 "data": {evil("crumb"): evil("crumb")},
-            }
+            },
+            {
+                "type": "http",
+                "category": evil("crumbcat"),
+                "level": evil("crumblevel"),
+                "data": {
+                    "method": evil("crumbmethod"),
+                    "url": evil("crumburl"),
+                    "status_code": evil("crumbstatus"),
+                },
+            },
+            {"type": "navigation", "data": {"from": evil("crumbfrom"), "to": evil("crumbto")}},
+            {"category": "console", "level": evil("crumblevel"), "message": evil("crumbmsg")},
+            {"category": "cart", "data": {evil("crumbkey"): evil("crumbvalue")}},
         ],
         "tags": [[evil("tag"), evil("tag")]],
         "user": {"id": evil("user"), "email": evil("user"), evil("user"): 1},
@@ -103,7 +117,7 @@ def evil_payload() -> dict:
         },
         "modules": {evil("module"): evil("module")},
         "extra": {evil("value"): [evil("value")]},
-        "fingerprint": [evil("value")],
+        "fingerprint": [evil("fingerprint"), "{{ default }}"],
     }
 
 
@@ -124,11 +138,15 @@ def assert_only_escaped(body: str) -> None:
     assert "alert(1)" in body  # the payloads were rendered, escaped
 
 
-def test_issue_page_shows_every_field_only_escaped(client, owner, evil_issue):
-    client.force_login(owner)
-    body = client.get(
-        reverse("issues:detail", args=[evil_issue.project.slug, evil_issue.pk])
+def issue_page(client, user, issue: Issue) -> str:
+    client.force_login(user)
+    return client.get(
+        reverse("issues:detail", args=[issue.project.slug, issue.pk])
     ).content.decode()
+
+
+def test_issue_page_shows_every_field_only_escaped(client, owner, evil_issue):
+    body = issue_page(client, owner, evil_issue)
     assert_only_escaped(body)
     for field in FIELDS:
         if field == "context":  # Pygments splits it into tokens; checked below
@@ -138,16 +156,30 @@ def test_issue_page_shows_every_field_only_escaped(client, owner, evil_issue):
 
 
 def test_the_tags_panel_shows_derived_and_sdk_tags_only_escaped(client, owner, evil_issue):
-    client.force_login(owner)
-    body = client.get(
-        reverse("issues:detail", args=[evil_issue.project.slug, evil_issue.pk])
-    ).content.decode()
+    body = issue_page(client, owner, evil_issue)
     panel = body[body.index('id="tags"') : body.index('class="card history"')]
     assert_only_escaped(panel)
     for field in ("device", "runtime", "url", "context_os", "release", "user"):
         assert escaped(field) in panel, field
     # Each value links to the list searching for it; in the link it is percent-encoded.
     assert "?query=device%3A%22%3Cscript%3E" in panel
+
+
+def test_breadcrumbs_and_why_grouped_show_event_data_only_escaped(client, owner, evil_issue):
+    body = issue_page(client, owner, evil_issue)
+    crumbs = body[body.index('id="breadcrumbs"') : body.index('<section class="request">')]
+    assert_only_escaped(crumbs)
+    for field in ("crumbcat", "crumburl", "crumbfrom", "crumbto", "crumbmsg", "crumbkey",
+                  "crumbvalue"):  # fmt: skip
+        assert escaped(field) in crumbs, field
+    # Levels, methods and status codes are cut to their fields' lengths, then escaped.
+    assert f"{escape(evil('crumbmethod')[:20])}… {escaped('crumburl')}" in crumbs
+    assert f"</svg>{escape(evil('crumblevel')[:20])}…</span>" in crumbs
+    assert f"[{escape(evil('crumbstatus')[:10])}…]" in crumbs
+    why = body[body.index('id="why-grouped"') : body.index('class="card comments"')]
+    assert_only_escaped(why)
+    assert f"Grouped by the fingerprint [{escaped('fingerprint')}] and the default" in why
+    assert f"<td><code>{escaped('fingerprint')}</code></td>" in why  # the components table
 
 
 def test_the_events_tab_shows_its_columns_only_escaped(client, owner, evil_issue):
