@@ -196,3 +196,61 @@ def test_setup_page_shows_the_sentry_cli_source_map_commands_for_javascript(
     assert f"export SENTRY_URL={settings.BASE_URL}" in body
     assert f"SENTRY_PROJECT={project.slug}" in body
     assert "sentry-cli releases finalize" in body
+
+
+def first_event_url(project) -> str:
+    return reverse("issues:first_event", args=[project.slug])
+
+
+@pytest.mark.parametrize("page", ["projects:setup", "issues:list"])
+def test_a_project_without_events_polls_for_its_first_one(client, member, project, page):
+    client.force_login(member)
+    body = client.get(reverse(page, args=[project.slug])).content.decode()
+    notice = re.search(r'<div class="first-event" role="status">(.*?)</div>', body, re.S)[1]
+    assert f'hx-get="{first_event_url(project)}"' in notice
+    assert 'hx-trigger="every 3s"' in notice and "Waiting for your first event" in notice
+    # Without JavaScript: a plain link to the issue list, which lists the event once it's in.
+    assert f'<a href="{reverse("issues:list", args=[project.slug])}">Refresh</a>' in notice
+    assert "<script>" not in body and "style=" not in body
+
+
+def test_the_setup_page_stops_waiting_once_the_project_has_an_issue(client, member, project):
+    from tests.issue_factories import make_issue
+
+    make_issue(project)
+    client.force_login(member)
+    body = client.get(setup_url(project)).content.decode()
+    assert "Waiting for your first event" not in body and first_event_url(project) not in body
+
+
+def test_the_poll_swaps_nothing_until_the_first_event_then_links_its_issue(client, member, project):
+    from tests.issue_factories import make_issue
+
+    client.force_login(member)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    waiting = client.get(first_event_url(project), **htmx)
+    assert waiting.status_code == 204 and not waiting.content
+    assert "no-cache" in waiting["Cache-Control"]
+    plain = client.get(first_event_url(project)).content.decode()
+    assert "Waiting for your first event" in plain and 'hx-trigger="every 3s"' in plain
+
+    first = make_issue(project, title="ZeroDivisionError: division by zero")
+    make_issue(project, title="Later issue")
+    arrived = client.get(first_event_url(project), **htmx)
+    assert arrived.status_code == 200
+    html = arrived.content.decode()
+    link = reverse("issues:detail", args=[project.slug, first.pk])
+    assert f'<a href="{link}">{first.short_code}: ZeroDivisionError: division by zero</a>' in html
+    assert "hx-trigger" not in html  # the swapped-in link ends the poll
+
+
+def test_the_poll_answers_in_a_fixed_number_of_queries(
+    client, member, project, django_assert_max_num_queries
+):
+    from tests.issue_factories import make_issue
+
+    make_issue(project)
+    client.force_login(member)
+    client.get(first_event_url(project))
+    with django_assert_max_num_queries(4):  # session, user, membership + project, issue
+        client.get(first_event_url(project), HTTP_HX_REQUEST="true")

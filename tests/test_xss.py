@@ -172,6 +172,23 @@ def test_issue_list_and_global_list_show_titles_only_escaped(client, owner, evil
         assert escaped("type") in body and escaped("function") in body
 
 
+def test_the_first_event_poll_shows_the_title_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    url = reverse("issues:first_event", args=[evil_issue.project.slug])
+    body = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert_only_escaped(body)
+    assert escaped("type") in body
+
+
+def test_the_project_list_shows_an_evil_projects_numbers_and_sparkline_escaped(
+    client, owner, evil_issue
+):
+    client.force_login(owner)
+    body = client.get(reverse("issues:project_list")).content.decode()
+    assert SCRIPT not in body and "<img" not in body
+    assert 'class="chart spark"' in body  # the project's row is drawn from its buckets
+
+
 def test_search_query_is_reflected_only_escaped(client, owner, evil_issue):
     client.force_login(owner)
     url = reverse("issues:list", args=[evil_issue.project.slug])
