@@ -214,3 +214,38 @@ def test_pages_send_a_strict_csp(client, owner, evil_issue):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert "style=" not in body and "<script>" not in body and " on" + "click=" not in body
+
+
+def test_the_alert_email_shows_event_strings_only_escaped(evil_issue):
+    from alerts.emails import render_alert
+    from alerts.models import Alert, AlertKind
+
+    event = evil_issue.events.get()
+    alert = Alert.objects.create(
+        project=evil_issue.project,
+        issue=evil_issue,
+        kind=AlertKind.NEW_ISSUE,
+        event_id=event.event_id,
+        created_at=event.received_at,
+    )
+    email = render_alert(alert)
+    assert_only_escaped(email.html)
+    for field in ("type", "value", "filename", "function", "context", "release"):
+        assert escaped(field) in email.html, field
+    assert evil("function") in email.text  # the text part shows them as sent
+    assert "\n" not in email.subject
+
+
+def test_issue_emails_show_the_title_only_escaped(evil_issue):
+    from core import emails
+
+    context = {
+        "issue": evil_issue,
+        "by": "boss",
+        "link": "https://b/",
+        "settings_link": "https://s/",
+    }
+    for name in ("assigned", "comment"):
+        html = emails.render(name, {**context, "comment": {"text": SCRIPT}}).html
+        assert_only_escaped(html)
+        assert escaped("type") in html, name
