@@ -99,7 +99,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "accounts/invite_invalid.html", status=404)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}.")
-        return redirect("projects:list")
+        return redirect("issues:project_list")
     return render(request, "accounts/invite_accept.html", {"form": form, "invitation": invitation})
 
 

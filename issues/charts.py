@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from issues.models import IssueBucket
@@ -87,18 +88,44 @@ def build(
     )
 
 
+def _sparkline_start(now: datetime) -> datetime:
+    return hour_floor(now) - timedelta(hours=23)
+
+
+def _sparklines(
+    rows: Iterable[tuple[int, datetime, int]], keys: list[int], now: datetime
+) -> dict[int, Chart]:
+    """One 24-hour sparkline per key from (key, hour, count) rows."""
+    by_key: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for key, hour, count in rows:
+        by_key[key].append((hour, count))
+    return {k: build(hourly_counts(by_key.get(k, []), 24, now), 96, 24, "%H:00") for k in keys}
+
+
 def sparklines(issue_ids: list[int], now: datetime | None = None) -> dict[int, Chart]:
     """24-hour sparklines for many issues in one query."""
     now = now or timezone.now()
-    rows: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    since = hour_floor(now) - timedelta(hours=23)
-    for issue_id, hour, count in IssueBucket.objects.filter(
-        issue_id__in=issue_ids, hour__gte=since
-    ).values_list("issue_id", "hour", "count"):
-        rows[issue_id].append((hour, count))
-    return {
-        pk: build(hourly_counts(rows.get(pk, []), 24, now), 96, 24, "%H:00") for pk in issue_ids
-    }
+    rows = IssueBucket.objects.filter(
+        issue_id__in=issue_ids, hour__gte=_sparkline_start(now)
+    ).values_list("issue_id", "hour", "count")
+    return _sparklines(rows, issue_ids, now)
+
+
+def project_sparklines(project_ids: list[int], now: datetime | None = None) -> dict[int, Chart]:
+    """24-hour sparklines of all issues of each project, one grouped query for all projects;
+    a chart's `total` is the project's events in those hours."""
+    now = now or timezone.now()
+    rows = (
+        IssueBucket.objects.filter(
+            issue__project_id__in=project_ids,
+            issue__deleting=False,
+            hour__gte=_sparkline_start(now),
+        )
+        .values("issue__project_id", "hour")
+        .annotate(total=Sum("count"))
+        .values_list("issue__project_id", "hour", "total")
+    )
+    return _sparklines(rows, project_ids, now)
 
 
 def issue_charts(issue_id: int, now: datetime | None = None) -> dict[str, Chart]:

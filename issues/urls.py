@@ -1,11 +1,13 @@
 from django.urls import path
 
-from issues import release_views, views, workflow_views
+from issues import project_views, release_views, views, workflow_views
 
 app_name = "issues"
 ISSUE = "projects/<slug:slug>/issues/<int:issue_id>/"
 urlpatterns = [
     path("", views.all_issues, name="all"),
+    path("projects/", project_views.project_list, name="project_list"),
+    path("projects/<slug:slug>/first-event/", project_views.first_event, name="first_event"),
     path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
     path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
     path("projects/<slug:slug>/releases/", release_views.release_list, name="releases"),

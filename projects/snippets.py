@@ -27,7 +27,8 @@ CURL_TEMPLATE = """EVENT_ID=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')
 printf '%s\\n%s\\n%s\\n' \\
   "{\\"event_id\\":\\"$EVENT_ID\\"}" \\
   '{"type":"event"}' \\
-  "{\\"event_id\\":\\"$EVENT_ID\\",\\"level\\":\\"error\\",\\"message\\":\\"Hello from curl\\"}" |
+  "{\\"event_id\\":\\"$EVENT_ID\\",\\"level\\":\\"error\\",\\"message\\":\\"Hello from curl\\",\\
+\\"release\\":\\"__RELEASE__\\",\\"environment\\":\\"__ENVIRONMENT__\\"}" |
 curl -sS -X POST '__URL__' \\
   -H 'Content-Type: application/x-sentry-envelope' \\
   -H 'X-Sentry-Auth: Sentry sentry_version=7, sentry_key=__KEY__, sentry_client=curl/1.0' \\
@@ -36,43 +37,53 @@ curl -sS -X POST '__URL__' \\
 
 def _curl(dsn: str) -> str:
     url, key = envelope_url(dsn)
-    return CURL_TEMPLATE.replace("__KEY__", key).replace("__URL__", url)
+    return (
+        CURL_TEMPLATE.replace("__KEY__", key)
+        .replace("__URL__", url)
+        .replace("__RELEASE__", RELEASE)
+        .replace("__ENVIRONMENT__", ENVIRONMENT)
+    )
+
+
+# Placeholders every snippet sets: issues then show and search by release and environment.
+RELEASE = "my-app@1.0.0"
+ENVIRONMENT = "production"
 
 
 def snippets(dsn: str) -> list[Snippet]:
+    r, e = RELEASE, ENVIRONMENT
+    python = f'sentry_sdk.init(\n    dsn="{dsn}",\n    release="{r}",\n    environment="{e}",\n)'
+    js_init = f'Sentry.init({{\n  dsn: "{dsn}",\n  release: "{r}",\n  environment: "{e}",\n}});'
     return [
-        Snippet(
-            "python",
-            "Python",
-            "pip install sentry-sdk",
-            f'import sentry_sdk\n\nsentry_sdk.init(dsn="{dsn}")',
-        ),
+        Snippet("python", "Python", "pip install sentry-sdk", f"import sentry_sdk\n\n{python}"),
         Snippet(
             "django",
             "Django",
             "pip install sentry-sdk",
             "# settings.py (the Django integration turns itself on)\n"
-            f'import sentry_sdk\n\nsentry_sdk.init(dsn="{dsn}")',
+            f"import sentry_sdk\n\n{python}",
         ),
         Snippet(
             "node",
             "Node.js",
             "npm install @sentry/node",
             "// instrument.js, required before anything else\n"
-            f'const Sentry = require("@sentry/node");\n\nSentry.init({{ dsn: "{dsn}" }});',
+            f'const Sentry = require("@sentry/node");\n\n{js_init}',
         ),
         Snippet(
             "browser",
             "Browser JavaScript",
             "npm install @sentry/browser",
-            f'import * as Sentry from "@sentry/browser";\n\nSentry.init({{ dsn: "{dsn}" }});',
+            f'import * as Sentry from "@sentry/browser";\n\n{js_init}',
         ),
         Snippet(
             "go",
             "Go",
             "go get github.com/getsentry/sentry-go",
             "err := sentry.Init(sentry.ClientOptions{\n"
-            f'\tDsn: "{dsn}",\n'
+            f'\tDsn:         "{dsn}",\n'
+            f'\tRelease:     "{r}",\n'
+            f'\tEnvironment: "{e}",\n'
             "})\n"
             'if err != nil {\n\tlog.Fatalf("sentry.Init: %s", err)\n}\n'
             "defer sentry.Flush(2 * time.Second)",
@@ -81,25 +92,29 @@ def snippets(dsn: str) -> list[Snippet]:
             "php",
             "PHP",
             "composer require sentry/sentry",
-            f"\\Sentry\\init(['dsn' => '{dsn}']);",
+            f"\\Sentry\\init([\n    'dsn' => '{dsn}',\n    'release' => '{r}',\n"
+            f"    'environment' => '{e}',\n]);",
         ),
         Snippet(
             "ruby",
             "Ruby",
             "bundle add sentry-ruby",
-            f"Sentry.init do |config|\n  config.dsn = '{dsn}'\nend",
+            f"Sentry.init do |config|\n  config.dsn = '{dsn}'\n  config.release = '{r}'\n"
+            f"  config.environment = '{e}'\nend",
         ),
         Snippet(
             "java",
             "Java",
             "# Maven/Gradle: io.sentry:sentry",
-            f'Sentry.init(options -> {{\n    options.setDsn("{dsn}");\n}});',
+            f'Sentry.init(options -> {{\n    options.setDsn("{dsn}");\n'
+            f'    options.setRelease("{r}");\n    options.setEnvironment("{e}");\n}});',
         ),
         Snippet(
             "dotnet",
             ".NET",
             "dotnet add package Sentry",
-            f'SentrySdk.Init(options =>\n{{\n    options.Dsn = "{dsn}";\n}});',
+            f'SentrySdk.Init(options =>\n{{\n    options.Dsn = "{dsn}";\n'
+            f'    options.Release = "{r}";\n    options.Environment = "{e}";\n}});',
         ),
         Snippet("curl", "curl (no SDK)", "", _curl(dsn)),
     ]

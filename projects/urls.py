@@ -4,7 +4,6 @@ from projects import views
 
 app_name = "projects"
 urlpatterns = [
-    path("projects/", views.project_list, name="list"),
     path("projects/new/", views.project_create, name="create"),
     path("projects/<slug:slug>/settings/", views.project_settings, name="settings"),
     path("projects/<slug:slug>/keys/", views.project_keys, name="keys"),

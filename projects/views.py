@@ -1,4 +1,6 @@
-"""Project pages: list, create, settings, keys, members and setup. One view per action."""
+"""Project pages: create, settings, keys, members and setup. One view per action.
+
+The project list shows issue counts, so it lives in `issues/project_views.py`."""
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -18,15 +20,6 @@ from projects.forms import AddMemberForm, KeyForm, ProjectCreateForm, ProjectSet
 from projects.members import LastAdminError, change_role, remove_member
 from projects.models import Membership, ProjectKey
 from projects.services import create_project
-
-
-def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("project")
-        .order_by("project__name")
-    )
-    return render(request, "projects/list.html", {"memberships": memberships})
 
 
 @staff_required
@@ -128,7 +121,7 @@ def member_remove(
         return redirect("projects:members", membership.project.slug)
     messages.success(request, f"{target.user.get_username()} was removed from the project.")
     if leaving:  # removed themselves: the project is gone for them
-        return redirect("projects:list")
+        return redirect("issues:project_list")
     return redirect("projects:members", membership.project.slug)
 
 
@@ -136,5 +129,10 @@ def member_remove(
 def project_setup(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     key = project.keys.filter(is_active=True).order_by("created_at", "id").first()
-    context = {"project": project, "membership": membership, "dsn": key.dsn() if key else ""}
+    context = {
+        "project": project,
+        "membership": membership,
+        "dsn": key.dsn() if key else "",
+        "waiting": project.next_short_id == 1,  # the digest numbers every issue it creates
+    }
     return render(request, "projects/setup.html", context)

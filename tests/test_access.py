@@ -40,7 +40,7 @@ OWN = "own"  # the signed-in user's own object (an API token): anyone else's id 
 
 ACCESS = {
     "issues:all": SIGNED_IN,
-    "projects:list": SIGNED_IN,
+    "issues:project_list": SIGNED_IN,
     "accounts:settings": SIGNED_IN,
     "tokens:list": SIGNED_IN,
     "tokens:create": SIGNED_IN,
@@ -52,6 +52,7 @@ ACCESS = {
     "alerts:project_alerts": MEMBER,
     "alerts:channel_log": MEMBER,
     "issues:list": MEMBER,
+    "issues:first_event": MEMBER,
     "issues:bulk": MEMBER,
     "issues:releases": MEMBER,
     "issues:detail": MEMBER,

@@ -79,12 +79,12 @@ def test_accepting_sets_username_and_password_signs_in_and_joins_projects(client
         accept_url(token),
         {"username": "newbie", "password1": "Corr3ct-horse", "password2": "Corr3ct-horse"},
     )
-    assert response.status_code == 302 and response["Location"] == reverse("projects:list")
+    assert response.status_code == 302 and response["Location"] == reverse("issues:project_list")
     user = get_user_model().objects.get(username="newbie")
     assert user.email == "new@example.com" and user.check_password("Corr3ct-horse")
     assert not user.is_staff
     assert Membership.objects.get(user=user, project=project).role == Role.MEMBER
-    assert client.get(reverse("projects:list")).status_code == 200  # signed in
+    assert client.get(reverse("issues:project_list")).status_code == 200  # signed in
     assert Invitation.objects.get().accepted_by == user
 
 

@@ -139,7 +139,7 @@ def test_project_pages_link_to_the_alerts_tab(client, project, member):
 def test_only_staff_see_the_failed_alerts_link(client, owner):
     failed_url = reverse("alerts:failed")
     client.force_login(owner)
-    assert failed_url not in client.get(reverse("projects:list")).content.decode()
+    assert failed_url not in client.get(reverse("issues:project_list")).content.decode()
     owner.is_staff = True
     owner.save(update_fields=["is_staff"])
-    assert failed_url in client.get(reverse("projects:list")).content.decode()
+    assert failed_url in client.get(reverse("issues:project_list")).content.decode()

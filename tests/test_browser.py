@@ -292,3 +292,29 @@ def test_assign_comment_and_merge_in_chromium(browser, live_server_url, owner, m
     page.get_by_role("link", name="Merged", exact=True).click()
     expect(page.locator("table.hashes tbody tr")).to_have_count(2)
     assert console.errors == [], console.errors
+
+
+def test_the_setup_page_turns_into_a_link_to_the_first_issue_when_it_arrives(
+    browser, live_server_url, owner, project
+):
+    from digest.batch import digest_batch
+
+    page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+    page.goto(reverse("projects:setup", args=[project.slug]))
+    notice = page.locator(".first-event")
+    assert "Waiting for your first event" in notice.inner_text()
+    page.wait_for_timeout(3500)  # at least one empty poll: nothing is swapped
+    assert "Waiting for your first event" in notice.inner_text()
+
+    send_event_with_sentry_sdk(dsn_for(project, live_server_url))
+    deadline = time.monotonic() + 20
+    while not digest_batch() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    issue = Issue.objects.get(project=project)
+    link = notice.get_by_role("link", name=issue.short_code)
+    link.wait_for(timeout=10_000)  # the next poll brings it in, without a reload
+    assert "Your first event arrived" in notice.inner_text()
+    assert "JSONDecodeError" in link.inner_text()
+    link.click()
+    page.wait_for_url(f"**{issue.get_absolute_url()}")
+    assert console.errors == []

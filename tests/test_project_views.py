@@ -31,7 +31,7 @@ def test_state_changes_refuse_get(client, owner, project, name, extra):
 def test_project_list_shows_only_my_projects_with_my_role(client, member, project):
     create_project("Secret Payroll")
     client.force_login(member)
-    response = client.get(reverse("projects:list"))
+    response = client.get(reverse("issues:project_list"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Backend" in body and "Member" in body
@@ -43,7 +43,7 @@ def test_project_list_shows_only_my_projects_with_my_role(client, member, projec
 def test_project_list_escapes_project_names(client, owner):
     create_project('<img src=x onerror="alert(1)">', admins=[owner])
     client.force_login(owner)
-    body = client.get(reverse("projects:list")).content.decode()
+    body = client.get(reverse("issues:project_list")).content.decode()
     assert "<img src=x" not in body
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
 
@@ -53,16 +53,16 @@ def test_project_list_query_count_does_not_grow_with_projects(
 ):
     create_project("One", admins=[owner])
     client.force_login(owner)
-    client.get(reverse("projects:list"))  # warm the session
+    client.get(reverse("issues:project_list"))  # warm the session
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as one:
-        client.get(reverse("projects:list"))
+        client.get(reverse("issues:project_list"))
     for i in range(6):
         create_project(f"More {i}", admins=[owner])
     with django_assert_num_queries(len(one)):
-        response = client.get(reverse("projects:list"))
+        response = client.get(reverse("issues:project_list"))
     assert response.content.decode().count("/setup/") >= 7
 
 

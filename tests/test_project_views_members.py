@@ -99,7 +99,7 @@ def test_an_admin_may_leave_when_another_admin_remains(client, owner, member, pr
     client.force_login(owner)
     mine = membership(project, owner)
     response = client.post(reverse("projects:member_remove", args=[project.slug, mine.pk]))
-    assert response["Location"] == reverse("projects:list")
+    assert response["Location"] == reverse("issues:project_list")
     assert not Membership.objects.filter(pk=mine.pk).exists()
     assert client.get(members_url(project)).status_code == 404
 

@@ -23,7 +23,7 @@ def test_setup_page_shows_the_dsn_and_a_snippet_per_platform(client, member, pro
     assert dsn in body
     for needle in [
         "pip install sentry-sdk",
-        "sentry_sdk.init(dsn=&quot;" + dsn,
+        "sentry_sdk.init(\n    dsn=&quot;" + dsn,
         "@sentry/node",
         "@sentry/browser",
         "github.com/getsentry/sentry-go",
@@ -48,6 +48,68 @@ def test_every_snippet_carries_the_dsn_or_its_parts():
     assert {s.id for s in items} >= {"python", "django", "node", "browser", "go", "php", "curl"}
     for snippet in items:
         assert dsn in snippet.code or (url in snippet.code and key in snippet.code), snippet.id
+
+
+# Each SDK's own option names for release and environment.
+RELEASE_OPTIONS = {
+    "python": ('release="my-app@1.0.0"', 'environment="production"'),
+    "django": ('release="my-app@1.0.0"', 'environment="production"'),
+    "node": ('release: "my-app@1.0.0"', 'environment: "production"'),
+    "browser": ('release: "my-app@1.0.0"', 'environment: "production"'),
+    "go": ('Release:     "my-app@1.0.0"', 'Environment: "production"'),
+    "php": ("'release' => 'my-app@1.0.0'", "'environment' => 'production'"),
+    "ruby": ("config.release = 'my-app@1.0.0'", "config.environment = 'production'"),
+    "java": ('options.setRelease("my-app@1.0.0")', 'options.setEnvironment("production")'),
+    "dotnet": ('options.Release = "my-app@1.0.0"', 'options.Environment = "production"'),
+    "curl": ('\\"release\\":\\"my-app@1.0.0\\"', '\\"environment\\":\\"production\\"'),
+}
+
+
+def test_every_snippet_sets_release_and_environment_with_its_sdks_option_names():
+    items = {s.id: s.code for s in snippets("https://k@bugs.example.com/1")}
+    assert set(items) == set(RELEASE_OPTIONS)
+    for sdk, (release, environment) in RELEASE_OPTIONS.items():
+        assert release in items[sdk] and environment in items[sdk], sdk
+
+
+def test_the_python_snippet_is_valid_python_passing_release_and_environment():
+    import ast
+
+    code = next(s.code for s in snippets("https://k@h/1") if s.id == "python")
+    call = ast.parse(code).body[-1].value
+    assert {k.arg: k.value.value for k in call.keywords} == {
+        "dsn": "https://k@h/1", "release": "my-app@1.0.0", "environment": "production"
+    }  # fmt: skip
+
+
+def test_setup_page_says_which_data_is_not_stored_and_how_to_turn_it_off(client, member, project):
+    from ingest.envelope import KEPT_TYPES
+
+    assert KEPT_TYPES == ("event", "client_report")  # else the statement below is wrong
+    client.force_login(member)
+    body = client.get(setup_url(project)).content.decode()
+    section = body[body.index('<section class="not-stored"') :]
+    section = section[: section.index("</section>")]
+    assert "Data Bugtrack does not store" in section
+    for what in [
+        "transactions and spans",
+        "Profiles",
+        "Session replays",
+        "Sessions",
+        "Attachments",
+    ]:
+        assert what in section, what
+    for setting in [
+        "traces_sample_rate", "tracesSampleRate", "browserTracingIntegration()",
+        "profiles_sample_rate", "profilesSampleRate", "replayIntegration()",
+        "replaysSessionSampleRate", "auto_session_tracking=False", "BrowserSession",
+    ]:  # fmt: skip
+        assert setting in section, setting
+    # Said on a project without a key too, and on the empty issue list.
+    project.keys.update(is_active=False)
+    assert "Data Bugtrack does not store" in client.get(setup_url(project)).content.decode()
+    issues = client.get(reverse("issues:list", args=[project.slug])).content.decode()
+    assert "Data Bugtrack does not store" in issues
 
 
 def test_the_setup_partial_renders_on_its_own_for_other_pages(project):
@@ -167,7 +229,9 @@ def test_the_curl_snippet_really_sends_an_event(transactional_db, live_server_ur
     out = run_snippet(["bash", "-c", snippet_for(project, live_server_url, "curl")])
     (row,) = wait_for_intake(project.pk)
     assert orjson.loads(out)["id"] == row.event_id
-    assert orjson.loads(row.event_json())["message"] == "Hello from curl"
+    event = orjson.loads(row.event_json())
+    assert event["message"] == "Hello from curl"
+    assert (event["release"], event["environment"]) == ("my-app@1.0.0", "production")
 
 
 @pytest.mark.live
@@ -183,7 +247,9 @@ def test_the_python_snippet_really_sends_an_event_with_sentry_sdk(
     code += '\nsentry_sdk.capture_message("Hello from the setup snippet")\nsentry_sdk.flush(10)\n'
     run_snippet([sys.executable, "-c", code])
     (row,) = wait_for_intake(project.pk)
-    assert b"Hello from the setup snippet" in row.event_json()
+    event = orjson.loads(row.event_json())
+    assert event["message"] == "Hello from the setup snippet"
+    assert (event["release"], event["environment"]) == ("my-app@1.0.0", "production")
 
 
 def test_setup_page_shows_the_sentry_cli_source_map_commands_for_javascript(
@@ -196,3 +262,61 @@ def test_setup_page_shows_the_sentry_cli_source_map_commands_for_javascript(
     assert f"export SENTRY_URL={settings.BASE_URL}" in body
     assert f"SENTRY_PROJECT={project.slug}" in body
     assert "sentry-cli releases finalize" in body
+
+
+def first_event_url(project) -> str:
+    return reverse("issues:first_event", args=[project.slug])
+
+
+@pytest.mark.parametrize("page", ["projects:setup", "issues:list"])
+def test_a_project_without_events_polls_for_its_first_one(client, member, project, page):
+    client.force_login(member)
+    body = client.get(reverse(page, args=[project.slug])).content.decode()
+    notice = re.search(r'<div class="first-event" role="status">(.*?)</div>', body, re.S)[1]
+    assert f'hx-get="{first_event_url(project)}"' in notice
+    assert 'hx-trigger="every 3s"' in notice and "Waiting for your first event" in notice
+    # Without JavaScript: a plain link to the issue list, which lists the event once it's in.
+    assert f'<a href="{reverse("issues:list", args=[project.slug])}">Refresh</a>' in notice
+    assert "<script>" not in body and "style=" not in body
+
+
+def test_the_setup_page_stops_waiting_once_the_project_has_an_issue(client, member, project):
+    from tests.issue_factories import make_issue
+
+    make_issue(project)
+    client.force_login(member)
+    body = client.get(setup_url(project)).content.decode()
+    assert "Waiting for your first event" not in body and first_event_url(project) not in body
+
+
+def test_the_poll_swaps_nothing_until_the_first_event_then_links_its_issue(client, member, project):
+    from tests.issue_factories import make_issue
+
+    client.force_login(member)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    waiting = client.get(first_event_url(project), **htmx)
+    assert waiting.status_code == 204 and not waiting.content
+    assert "no-cache" in waiting["Cache-Control"]
+    plain = client.get(first_event_url(project)).content.decode()
+    assert "Waiting for your first event" in plain and 'hx-trigger="every 3s"' in plain
+
+    first = make_issue(project, title="ZeroDivisionError: division by zero")
+    make_issue(project, title="Later issue")
+    arrived = client.get(first_event_url(project), **htmx)
+    assert arrived.status_code == 200
+    html = arrived.content.decode()
+    link = reverse("issues:detail", args=[project.slug, first.pk])
+    assert f'<a href="{link}">{first.short_code}: ZeroDivisionError: division by zero</a>' in html
+    assert "hx-trigger" not in html  # the swapped-in link ends the poll
+
+
+def test_the_poll_answers_in_a_fixed_number_of_queries(
+    client, member, project, django_assert_max_num_queries
+):
+    from tests.issue_factories import make_issue
+
+    make_issue(project)
+    client.force_login(member)
+    client.get(first_event_url(project))
+    with django_assert_max_num_queries(4):  # session, user, membership + project, issue
+        client.get(first_event_url(project), HTTP_HX_REQUEST="true")

@@ -204,6 +204,23 @@ def test_issue_list_and_global_list_show_titles_only_escaped(client, owner, evil
         assert escaped("type") in body and escaped("function") in body
 
 
+def test_the_first_event_poll_shows_the_title_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    url = reverse("issues:first_event", args=[evil_issue.project.slug])
+    body = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert_only_escaped(body)
+    assert escaped("type") in body
+
+
+def test_the_project_list_shows_an_evil_projects_numbers_and_sparkline_escaped(
+    client, owner, evil_issue
+):
+    client.force_login(owner)
+    body = client.get(reverse("issues:project_list")).content.decode()
+    assert SCRIPT not in body and "<img" not in body
+    assert 'class="chart spark"' in body  # the project's row is drawn from its buckets
+
+
 def test_search_query_is_reflected_only_escaped(client, owner, evil_issue):
     client.force_login(owner)
     url = reverse("issues:list", args=[evil_issue.project.slug])
@@ -229,3 +246,38 @@ def test_pages_send_a_strict_csp(client, owner, evil_issue):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert "style=" not in body and "<script>" not in body and " on" + "click=" not in body
+
+
+def test_the_alert_email_shows_event_strings_only_escaped(evil_issue):
+    from alerts.emails import render_alert
+    from alerts.models import Alert, AlertKind
+
+    event = evil_issue.events.get()
+    alert = Alert.objects.create(
+        project=evil_issue.project,
+        issue=evil_issue,
+        kind=AlertKind.NEW_ISSUE,
+        event_id=event.event_id,
+        created_at=event.received_at,
+    )
+    email = render_alert(alert)
+    assert_only_escaped(email.html)
+    for field in ("type", "value", "filename", "function", "context", "release"):
+        assert escaped(field) in email.html, field
+    assert evil("function") in email.text  # the text part shows them as sent
+    assert "\n" not in email.subject
+
+
+def test_issue_emails_show_the_title_only_escaped(evil_issue):
+    from core import emails
+
+    context = {
+        "issue": evil_issue,
+        "by": "boss",
+        "link": "https://b/",
+        "settings_link": "https://s/",
+    }
+    for name in ("assigned", "comment"):
+        html = emails.render(name, {**context, "comment": {"text": SCRIPT}}).html
+        assert_only_escaped(html)
+        assert escaped("type") in html, name
