@@ -9,19 +9,23 @@ from django.db.models.functions import Coalesce
 
 from issues.models import Issue, IssueTagValue
 
-# The tag the digest aggregates users under; Sentry's own name is accepted too.
-USER_TAG_KEYS = ("user", "sentry:user")
+# The tag the digest derives and aggregates users under (an SDK tag named `sentry:user` is
+# just a tag: the digest never writes one).
+USER_TAG = "user"
 
 
 def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:
     """Distinct users per issue from the aggregated tag values, as a subquery per row.
+    (issue, key, value) is unique, so a plain count is the distinct count, and one key lets
+    it be read from that unique index alone (COUNT(DISTINCT) over two keys cost ~1 ms per
+    row of the list with 1,000 users per issue).
 
     Typed Any: rows carry the `user_count` annotation, which the Issue model type lacks."""
     users = (
-        IssueTagValue.objects.filter(issue=OuterRef("pk"), key__in=USER_TAG_KEYS)
+        IssueTagValue.objects.filter(issue=OuterRef("pk"), key=USER_TAG)
         .order_by()
         .values("issue")
-        .annotate(n=Count("value", distinct=True))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return qs.annotate(user_count=Coalesce(Subquery(users, output_field=IntegerField()), Value(0)))
