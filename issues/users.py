@@ -11,6 +11,8 @@ from issues.models import Issue, IssueTagValue
 
 # The tag the digest aggregates users under; Sentry's own name is accepted too.
 USER_TAG_KEYS = ("user", "sentry:user")
+# The user's email where the `user` tag holds their id instead (`issues.search`'s user.email:).
+USER_EMAIL_TAG = "user.email"
 
 
 def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:
