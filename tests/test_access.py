@@ -40,6 +40,7 @@ OWN = "own"  # the signed-in user's own object (an API token): anyone else's id 
 
 ACCESS = {
     "issues:all": SIGNED_IN,
+    "issues:suggest_all": SIGNED_IN,
     "projects:list": SIGNED_IN,
     "accounts:settings": SIGNED_IN,
     "tokens:list": SIGNED_IN,
@@ -53,6 +54,7 @@ ACCESS = {
     "alerts:channel_log": MEMBER,
     "issues:list": MEMBER,
     "issues:bulk": MEMBER,
+    "issues:suggest": MEMBER,
     "issues:releases": MEMBER,
     "issues:detail": MEMBER,
     "issues:events": MEMBER,

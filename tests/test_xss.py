@@ -197,3 +197,14 @@ def test_pages_send_a_strict_csp(client, owner, evil_issue):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert "style=" not in body and "<script>" not in body and " on" + "click=" not in body
+
+
+def test_search_suggestions_show_tag_values_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    suggest_urls = [reverse("issues:suggest", args=[evil_issue.project.slug])]
+    for url in [*suggest_urls, reverse("issues:suggest_all")]:
+        for query in ["environment:<", "device:<", "<"]:
+            body = client.get(url, {"query": query}).content.decode()
+            assert SCRIPT not in body and "<img" not in body, query
+        body = client.get(url, {"query": "environment:<"}).content.decode()
+        assert "&lt;script&gt;alert(1)" in body
