@@ -5,6 +5,7 @@ from typing import Any
 from digest import useragent
 from digest.grouping import crash_frame, main_exception, normalize_function
 from digest.normalize import user_ident
+from issues.users import USER_EMAIL_TAG
 
 Event = dict[str, Any]
 TITLE_MAX = 500
@@ -74,6 +75,9 @@ def derived_tags(event: Event) -> dict[str, str]:
     user = user_ident(event)
     if user:
         tags["user"] = user
+    email = (event.get("user") or {}).get("email")
+    if email and email != user:  # the `user` tag is the id: keep the email searchable too
+        tags[USER_EMAIL_TAG] = str(email)
     request = event.get("request")
     agent = useragent.parse(_user_agent(request))
     found = {

@@ -3,18 +3,22 @@
 `is:unresolved level:error !environment:staging browser:"Chrome 120" some text`
 `assigned:me`, `assigned:<username or email>`, `is:assigned`, `is:unassigned`,
 `is:bookmarked` and `bookmarks:me` need the searching user (`parse(query, user)`).
+`times_seen:>10`, `age:-24h`, `lastSeen:+7d`, `firstRelease:1.0`, `user.email:`, `user.id:`.
 """
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
+from django.utils import timezone
 
 from issues.models import Issue, IssueStatus, IssueTagValue, IssueUserFlags
+from issues.users import USER_EMAIL_TAG, USER_TAG
 
 # `is:` values and the statuses they select.
 STATUSES: dict[str, frozenset[str]] = {
@@ -31,14 +35,24 @@ LEVELS = ("fatal", "error", "warning", "info", "debug", "sample")
 ISSUE_KEYS = ("level", "environment", "release")
 # Sentry searches we cannot answer: an error says so, where a tag search would find nothing.
 UNSUPPORTED_KEYS = frozenset(
-    {
-        "age", "assigned_or_suggested", "firstRelease", "firstSeen",
-        "has", "issue.category", "issue.priority", "lastSeen", "subscribed", "timesSeen",
-    }
-)  # fmt: skip
+    {"assigned_or_suggested", "has", "issue.category", "issue.priority", "subscribed"}
+)
 
 # Workflow filters: keys the query syntax cannot spell, so no tag search can collide with them.
 ASSIGNEE, ASSIGNEE_ID, IS_ASSIGNED, BOOKMARKED_BY = "@assignee", "@assignee_id", "@assigned", "@bm"
+# Issue columns and the event's user, the same way.
+TIMES_SEEN, FIRST_SEEN, LAST_SEEN = "@times_seen", "@first_seen", "@last_seen"
+FIRST_RELEASE, USER_EMAIL, USER_ID = "@first_release", "@user.email", "@user.id"
+# The query's names for them, in lower case (keys are matched in any case); Sentry's spellings.
+NAMED_KEYS = {
+    "times_seen": TIMES_SEEN, "timesseen": TIMES_SEEN, "age": FIRST_SEEN,
+    "firstseen": FIRST_SEEN, "lastseen": LAST_SEEN, "firstrelease": FIRST_RELEASE,
+    "user.email": USER_EMAIL, "user.id": USER_ID,
+}  # fmt: skip
+# Keys that never find a tag of that name, in lower case (issues/tags.py links no value by them).
+NOT_TAGS = frozenset({"is", "assigned", "bookmarks", *NAMED_KEYS} - {"user.email"}) | {
+    key.lower() for key in UNSUPPORTED_KEYS
+}
 # `is:` values that are not statuses.
 IS_FLAGS = ("assigned", "unassigned", "bookmarked")
 
@@ -49,6 +63,11 @@ TOKEN = re.compile(
     r"|(?P<word>\S+)"
 )
 UNESCAPE = re.compile(r'\\(["\\])')
+COMPARISON = re.compile(r"(?P<op>[<>]=?|=)?(?P<n>\d{1,18})")
+# Sentry's relative times: `-24h` is less than 24 hours ago, `+7d` more than 7 days ago.
+RELATIVE = re.compile(r"(?P<sign>[-+])(?P<n>\d{1,6})(?P<unit>[mhdw])")
+UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_AGE_SECONDS = 100 * 366 * 86400  # past this, `now - age` leaves datetime's range
 SHORT_ID = re.compile(r"(?P<slug>[\w-]+)-(?P<number>\d{1,9})")
 
 # Each term becomes a filter; bound the SQL a single request can ask for.
@@ -62,9 +81,12 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class Filter:
-    key: str  # one of ISSUE_KEYS, else a tag key
+    key: str  # one of ISSUE_KEYS or the "@" keys above, else a tag key
+    # times_seen: the count; age/lastSeen: seconds; else the value as typed
     value: str
     negated: bool = False
+    # times_seen: how the count compares to `value`; age/lastSeen: "<" newer, ">" older
+    op: str = "="
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,39 @@ def _level(value: str) -> str:
     if value.lower() not in LEVELS:
         raise SearchError(f"Unknown level {value[:50]!r}. Use one of {', '.join(LEVELS)}.")
     return value.lower()
+
+
+def _times_seen(key: str, value: str) -> Filter:
+    match = COMPARISON.fullmatch(value)
+    if match is None:
+        raise SearchError(
+            f"{key}: needs a whole number, optionally after >, >=, <, <= or =, like {key}:>10"
+            f" (not {value[:50]!r})."
+        )
+    return Filter(TIMES_SEEN, str(int(match["n"])), op=match["op"] or "=")
+
+
+def _relative(key: str, internal: str, value: str) -> Filter:
+    match = RELATIVE.fullmatch(value)
+    if match is None:
+        raise SearchError(
+            f"{key}: needs - (within the last) or + (longer ago than), a number and a unit"
+            f" (m, h, d or w), like {key}:-24h or {key}:+7d (not {value[:50]!r})."
+        )
+    seconds = int(match["n"]) * UNIT_SECONDS[match["unit"]]
+    if seconds > MAX_AGE_SECONDS:
+        raise SearchError(f"{key}: goes back 100 years at most (not {value[:50]!r}).")
+    return Filter(internal, str(seconds), op="<" if match["sign"] == "-" else ">")
+
+
+def _named_filter(key: str, value: str) -> Filter:
+    """A key of NAMED_KEYS, spelled `key` in the query."""
+    internal = NAMED_KEYS[key.lower()]
+    if internal == TIMES_SEEN:
+        return _times_seen(key, value)
+    if internal in (FIRST_SEEN, LAST_SEEN):
+        return _relative(key, internal, value)
+    return Filter(internal, value)
 
 
 def _me(user: object, what: str) -> str:
@@ -113,6 +168,8 @@ def _key_filter(key: str, value: str, negated: bool, user: object = None) -> Fil
         return Filter(BOOKMARKED_BY, _me(user, "bookmarks:me"), negated)
     if key in UNSUPPORTED_KEYS:
         raise SearchError(f"Searching by {key}: is not supported.")
+    if key.lower() in NAMED_KEYS:
+        return replace(_named_filter(key, value), negated=negated)
     if key.lower() in ISSUE_KEYS:
         key = key.lower()
         value = _level(value) if key == "level" else value
@@ -169,8 +226,44 @@ def environment_q(name: str) -> Q:
     return listed | _tag("environment", name)
 
 
-def _filter_q(term: Filter) -> Q:
+def user_email_q(email: str) -> Q:
+    """The digest tags `user.email` only where the `user` tag is not the email already (a user
+    with an id); events digested before it are found through `user` when it holds the email."""
+    return _tag_in((USER_EMAIL_TAG, USER_TAG), email)
+
+
+def user_id_q(user_id: str) -> Q:
+    """The `user` tag is the id whenever the user has one (`digest.normalize.user_ident`); an
+    id-less user whose email, username or IP reads the same matches too."""
+    return _tag_in((USER_TAG,), user_id)
+
+
+def _tag_in(keys: tuple[str, ...], value: str) -> Q:
+    return Q(Exists(IssueTagValue.objects.filter(issue=OuterRef("pk"), key__in=keys, value=value)))
+
+
+LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+COLUMNS = {TIMES_SEEN: "event_count", FIRST_SEEN: "first_seen", LAST_SEEN: "last_seen"}
+
+
+def _column_q(term: Filter, now: datetime) -> Q:
+    column = COLUMNS[term.key]
+    if term.key == TIMES_SEEN:
+        return Q(**{f"{column}__{LOOKUPS[term.op]}": int(term.value)})
+    cutoff = now - timedelta(seconds=int(term.value))
+    return Q(**{f"{column}__{'gte' if term.op == '<' else 'lt'}": cutoff})
+
+
+def _filter_q(term: Filter, now: datetime) -> Q:
     key, value = term.key, term.value
+    if key in COLUMNS:
+        return _column_q(term, now)
+    if key == FIRST_RELEASE:
+        return Q(first_release=value)
+    if key == USER_EMAIL:
+        return user_email_q(value)
+    if key == USER_ID:
+        return user_id_q(value)
     if key == ASSIGNEE_ID:
         return Q(assigned_to_id=int(value))
     if key == ASSIGNEE:
@@ -197,12 +290,15 @@ def _text_q(term: str) -> Q:
     return q
 
 
-def apply(qs: QuerySet[Issue], search: Search) -> QuerySet[Issue]:
+def apply(qs: QuerySet[Issue], search: Search, now: datetime | None = None) -> QuerySet[Issue]:
+    """`now` is what `age:` and `lastSeen:` count back from."""
+    now = now or timezone.now()
     # Every status is no condition at all, so the list keeps its (project, last_seen) index.
     if search.statuses is not None and search.statuses != ALL_STATUSES:
         qs = qs.filter(status__in=sorted(search.statuses))
     for term in search.filters:
-        qs = qs.filter(~_filter_q(term) if term.negated else _filter_q(term))
+        q = _filter_q(term, now)
+        qs = qs.filter(~q if term.negated else q)
     for word in search.text:
         qs = qs.filter(_text_q(word))
     return qs

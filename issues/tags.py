@@ -3,11 +3,12 @@
 import re
 from dataclasses import dataclass
 
+from issues import search
 from issues.models import IssueTagValue
 
 # The tags the digest derives, in the order the panel shows them; the SDK's own follow by name.
 DERIVED_ORDER = (
-    "level", "release", "environment", "user", "browser", "os", "device", "runtime",
+    "level", "release", "environment", "user", "user.email", "browser", "os", "device", "runtime",
     "server_name", "url",
 )  # fmt: skip
 SEARCHABLE_KEY = re.compile(r"[\w.-]+")  # what issues/search.py reads as a key
@@ -31,7 +32,7 @@ class TagKey:
 
 def search_term(key: str, value: str) -> str:
     """`key:"value"` as issues/search.py parses it back, or "" for a key it cannot read."""
-    if not SEARCHABLE_KEY.fullmatch(key) or key.lower() == "is":
+    if not SEARCHABLE_KEY.fullmatch(key) or key.lower() in search.NOT_TAGS:
         return ""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{key}:"{escaped}"'

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from issues import project_views, release_views, views, workflow_views
+from issues import project_views, release_views, suggest_views, views, workflow_views
 
 app_name = "issues"
 ISSUE = "projects/<slug:slug>/issues/<int:issue_id>/"
@@ -10,10 +10,13 @@ urlpatterns = [
     path("projects/<slug:slug>/first-event/", project_views.first_event, name="first_event"),
     path("projects/<slug:slug>/issues/", views.issue_list, name="list"),
     path("projects/<slug:slug>/issues/bulk/", views.bulk, name="bulk"),
+    path("suggest/", suggest_views.suggest_all, name="suggest_all"),
+    path("projects/<slug:slug>/issues/suggest/", suggest_views.suggest_project, name="suggest"),
     path("projects/<slug:slug>/releases/", release_views.release_list, name="releases"),
     path("projects/<slug:slug>/issues/<int:issue_id>/", views.issue_detail, name="detail"),
     path("projects/<slug:slug>/issues/<int:issue_id>/events/", views.issue_events, name="events"),
-    # After the fixed paths above: bulk/ is no short id anyway, as SHORT_ID needs a -number.
+    # After the fixed paths above: bulk/ and suggest/ are no short ids anyway (SHORT_ID needs
+    # a -number).
     path(
         "projects/<slug:slug>/issues/<str:short_code>/",
         views.issue_by_short_id,

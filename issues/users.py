@@ -12,6 +12,8 @@ from issues.models import Issue, IssueTagValue
 # The tag the digest derives and aggregates users under (an SDK tag named `sentry:user` is
 # just a tag: the digest never writes one).
 USER_TAG = "user"
+# The user's email where the `user` tag holds their id instead (`issues.search`'s user.email:).
+USER_EMAIL_TAG = "user.email"
 
 
 def with_user_count(qs: QuerySet[Issue]) -> QuerySet[Any]:

@@ -41,6 +41,7 @@ OWN = "own"  # the signed-in user's own object (an API token): anyone else's id 
 ACCESS = {
     "issues:all": SIGNED_IN,
     "issues:project_list": SIGNED_IN,
+    "issues:suggest_all": SIGNED_IN,
     "accounts:settings": SIGNED_IN,
     "tokens:list": SIGNED_IN,
     "tokens:create": SIGNED_IN,
@@ -54,6 +55,7 @@ ACCESS = {
     "issues:list": MEMBER,
     "issues:first_event": MEMBER,
     "issues:bulk": MEMBER,
+    "issues:suggest": MEMBER,
     "issues:releases": MEMBER,
     "issues:detail": MEMBER,
     "issues:events": MEMBER,

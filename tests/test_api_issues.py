@@ -233,9 +233,53 @@ def test_a_negated_status_lists_every_other_status(client, project, owner):
 
 
 def test_an_unsupported_sentry_key_gets_400_naming_it(client, project, owner):
-    response = get(client, owner, LIST, query="age:-1d")
+    response = get(client, owner, LIST, query="has:user")
     assert response.status_code == 400
-    assert response.json() == {"detail": "Searching by age: is not supported."}
+    assert response.json() == {"detail": "Searching by has: is not supported."}
+
+
+@pytest.mark.parametrize(
+    "query, detail",
+    [
+        ("times_seen:>abc", "times_seen: needs a whole number"),
+        ("age:-24x", "age: needs - (within the last) or + (longer ago than)"),
+        ("lastSeen:1h", "lastSeen: needs - (within the last)"),
+        ("level:bogus", "Unknown level 'bogus'"),
+    ],
+)
+def test_a_bad_search_value_gets_400_saying_what_was_wrong(client, project, owner, query, detail):
+    response = get(client, owner, LIST, query=query)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_the_query_searches_counts_times_releases_and_users(client, project, owner):
+    now = timezone.now()
+    make_issue(project, title="new", event_count=2, first_seen=now - timedelta(hours=1),
+               last_seen=now, first_release="2.0")  # fmt: skip
+    old = make_issue(project, title="old", event_count=50, first_seen=now - timedelta(days=9),
+                     last_seen=now - timedelta(days=2), first_release="1.0")  # fmt: skip
+    IssueTagValue.objects.create(
+        issue=old, key="user.email", value="ann@example.com", first_seen=now, last_seen=now
+    )
+    IssueTagValue.objects.create(issue=old, key="user", value="7", first_seen=now, last_seen=now)
+    for query, expected in [
+        ("times_seen:>10", ["old"]),
+        ("!times_seen:>10", ["new"]),
+        ("times_seen:2", ["new"]),
+        ("age:-24h", ["new"]),
+        ("age:+7d", ["old"]),
+        ("!age:-24h", ["old"]),
+        ("lastSeen:-1d", ["new"]),
+        ("lastSeen:+1d", ["old"]),
+        ("firstRelease:1.0", ["old"]),
+        ("!firstRelease:1.0", ["new"]),
+        ("user.email:ann@example.com", ["old"]),
+        ("!user.email:ann@example.com", ["new"]),
+        ("user.id:7", ["old"]),
+        ("times_seen:>1 age:-1d firstRelease:2.0", ["new"]),
+    ]:
+        assert titles(get(client, owner, LIST, query=query)) == expected, query
 
 
 @pytest.mark.parametrize(

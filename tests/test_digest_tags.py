@@ -77,6 +77,14 @@ def test_headers_sent_as_pairs_are_read_too():
     assert tags_of(event)["device"] == "iPhone"
 
 
+def test_a_users_email_is_tagged_too_when_the_user_tag_is_their_id():
+    both = tags_of(python_error(user={"id": "42", "email": "ann@example.com"}))
+    assert (both["user"], both["user.email"]) == ("42", "ann@example.com")
+    email_only = tags_of(python_error(user={"email": "bob@example.com"}))
+    assert email_only["user"] == "bob@example.com" and "user.email" not in email_only
+    assert "user.email" not in tags_of(python_error(user={"id": "7"}))
+
+
 def test_sdk_tags_win_over_derived_ones():
     event = python_error(tags={"browser": "Own"}, request={"headers": {"User-Agent": CHROME_MAC}})
     assert tags_of(event)["browser"] == "Own"

@@ -30,14 +30,16 @@ def issue(project) -> Issue:
 
 @pytest.fixture
 def digested(project) -> Issue:
-    """Three events of one issue, digested: releases, environments, users and a browser."""
+    """Three events of one issue, digested: releases, environments, users (bob with an email)
+    and a browser."""
     for n, (release, env, user) in enumerate(
         [("1.0", "production", "ann"), ("1.1", "staging", "bob"), ("1.1", "production", "cy")]
     ):
         intake(
             project,
             python_error(
-                value=f"bad value {n}", release=release, environment=env, user={"id": user},
+                value=f"bad value {n}", release=release, environment=env,
+                user={"id": user, **({"email": "bob@example.com"} if n == 1 else {})},
                 request={"headers": {"User-Agent": FIREFOX}} if n == 2 else {},
                 timestamp=(timezone.now() - timedelta(minutes=10 - n)).timestamp(),
             ),
@@ -82,6 +84,10 @@ def test_a_message_event_shows_its_message(client, owner, project):
         ('browser:"Firefox 120"', {"cy"}),  # a tag the digest derived from the User-Agent
         ('!browser:"Firefox 120"', {"ann", "bob"}),  # events without the tag are kept
         ("level:error", {"ann", "bob", "cy"}),
+        ("user.email:bob@example.com", {"bob"}),  # the digest tagged it beside the id
+        ("!user.email:bob@example.com", {"ann", "cy"}),
+        ("user.id:cy", {"cy"}),
+        ("!user.id:cy", {"ann", "bob"}),
     ],
 )
 def test_the_events_tab_filters_with_the_search_syntax(client, owner, digested, query, users):
@@ -104,6 +110,13 @@ def test_an_event_id_finds_that_event(client, owner, digested):
         ("is:resolved", "Events have no status"),
         ("some words", "not by text"),
         ("level:loud", "Unknown level"),
+        ("times_seen:>1", "times_seen: searches issues only"),
+        ("age:-24h", "age: searches issues only"),
+        ("lastSeen:-1h", "lastSeen: searches issues only"),
+        ("firstRelease:1.0", "firstRelease: searches issues only"),
+        ("assigned:me", "assigned: searches issues only"),
+        ("is:unassigned", "is: searches issues only"),
+        ("times_seen:>abc", "needs a whole number"),
     ],
 )
 def test_a_search_the_events_tab_cannot_run_says_why(client, owner, digested, query, message):

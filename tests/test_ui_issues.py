@@ -274,7 +274,9 @@ def test_a_negated_is_filter_lists_every_other_status(client, owner, project):
     [
         ("level:catastrophic", "Unknown level &#x27;catastrophic&#x27;"),
         ("is:sleeping", "Unknown status is:sleeping"),
-        ("age:-1d", "Searching by age: is not supported."),
+        ("has:user", "Searching by has: is not supported."),
+        ("times_seen:>abc", "times_seen: needs a whole number"),
+        ("age:-24x", "age: needs - (within the last) or +"),
         ("x" * 1001, "The query is too long"),
     ],
 )

@@ -281,3 +281,14 @@ def test_issue_emails_show_the_title_only_escaped(evil_issue):
         html = emails.render(name, {**context, "comment": {"text": SCRIPT}}).html
         assert_only_escaped(html)
         assert escaped("type") in html, name
+
+
+def test_search_suggestions_show_tag_values_only_escaped(client, owner, evil_issue):
+    client.force_login(owner)
+    suggest_urls = [reverse("issues:suggest", args=[evil_issue.project.slug])]
+    for url in [*suggest_urls, reverse("issues:suggest_all")]:
+        for query in ["environment:<", "device:<", "<"]:
+            body = client.get(url, {"query": query}).content.decode()
+            assert SCRIPT not in body and "<img" not in body, query
+        body = client.get(url, {"query": "environment:<"}).content.decode()
+        assert "&lt;script&gt;alert(1)" in body

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from issues import suggest
+
 register = template.Library()
 
 
@@ -80,3 +82,9 @@ def ago(value: Any, now: Any = None) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 and unit != 'min' else ''} ago"
     return ""
+
+
+@register.inclusion_tag("issues/_search_help.html")
+def search_help() -> dict[str, Any]:
+    """The issue search's keys with an example each (`issues.suggest.HELP`)."""
+    return {"help": suggest.HELP}
