@@ -169,6 +169,14 @@ def environment_q(name: str) -> Q:
     return listed | _tag("environment", name)
 
 
+def in_environments(names: list[str]) -> Q:
+    """Seen in any of them: the list's environment choice and the API's `environment=`."""
+    either = Q()
+    for name in names[:MAX_TERMS]:
+        either |= environment_q(name)
+    return either
+
+
 def _filter_q(term: Filter) -> Q:
     key, value = term.key, term.value
     if key == ASSIGNEE_ID:

@@ -1,8 +1,12 @@
 """An issue's tag values as the issue page shows them: counted by the digest, never by events."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
+
+from events.models import Event
 from issues.models import IssueTagValue
 
 # The tags the digest derives, in the order the panel shows them; the SDK's own follow by name.
@@ -41,16 +45,36 @@ def _rank(key: str) -> tuple[int, str]:
     return (DERIVED_ORDER.index(key), "") if key in DERIVED_ORDER else (len(DERIVED_ORDER), key)
 
 
-def tag_panel(issue_id: int, top: int = 5) -> list[TagKey]:
-    """Per tag key, the most frequent values with their share of the issue's events (one
-    query); derived tags first in a fixed order, then the SDK's tags by name."""
-    totals: dict[str, int] = {}
-    values: dict[str, list[tuple[str, int]]] = {}
-    for key, value, count in (
+def _counted_rows(issue_id: int) -> Iterable[tuple[str, str, int]]:
+    return (
         IssueTagValue.objects.filter(issue_id=issue_id)
         .values_list("key", "value", "count")
         .order_by("key", "-count", "value")[:ROWS_READ]
-    ):
+    )
+
+
+def _environment_rows(issue_id: int, environment: str) -> list[tuple[str, str, int]]:
+    """The same rows counted from the environment's stored events (`Event.tags`, what each
+    event added to the counts), in one aggregate query; the counts carry no environment."""
+    expand = "jsonb_each_text(e.tags)" if connection.vendor == "postgresql" else "json_each(e.tags)"
+    sql = (
+        f"SELECT t.key, t.value, COUNT(*) AS n FROM {Event._meta.db_table} e, {expand} t "
+        "WHERE e.issue_id = %s AND e.environment = %s "
+        "GROUP BY t.key, t.value ORDER BY t.key, n DESC, t.value LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [issue_id, environment, ROWS_READ])
+        return [(str(k), str(v), int(n)) for k, v, n in cursor.fetchall()]
+
+
+def tag_panel(issue_id: int, top: int = 5, environment: str = "") -> list[TagKey]:
+    """Per tag key, the most frequent values with their share of the issue's events, or of
+    its events in `environment` (one query); derived tags first in a fixed order, then the
+    SDK's tags by name."""
+    totals: dict[str, int] = {}
+    values: dict[str, list[tuple[str, int]]] = {}
+    rows = _environment_rows(issue_id, environment) if environment else _counted_rows(issue_id)
+    for key, value, count in rows:
         totals[key] = totals.get(key, 0) + count
         values.setdefault(key, []).append((value, count))
     return [
