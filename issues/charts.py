@@ -150,8 +150,8 @@ def build(
 
 # The issue page's chart, in viewBox units: margins for the count labels (left) and the
 # time labels (below), and a little room on the right for the last label's overhang.
-LEFT, TOP, RIGHT, BOTTOM = 34.0, 6.0, 14.0, 16.0
-PLOT_WIDTH, PLOT_HEIGHT = 480.0, 80.0
+LEFT, TOP, RIGHT, BOTTOM = 36.0, 6.0, 16.0, 18.0
+PLOT_WIDTH, PLOT_HEIGHT = 960.0, 110.0
 
 
 def build_with_axes(series: list[tuple[datetime, int]], rng: Range) -> Chart:

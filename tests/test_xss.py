@@ -197,3 +197,22 @@ def test_pages_send_a_strict_csp(client, owner, evil_issue):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     body = response.content.decode()
     assert "style=" not in body and "<script>" not in body and " on" + "click=" not in body
+
+
+def test_environment_names_in_the_choice_and_the_filtered_pages_are_only_escaped(
+    client, owner, evil_issue
+):
+    client.force_login(owner)
+    name = evil("release")  # the event's environment
+    list_url = reverse("issues:list", args=[evil_issue.project.slug])
+    detail_url = reverse("issues:detail", args=[evil_issue.project.slug, evil_issue.pk])
+    for url in (list_url, detail_url):
+        for params in ({}, {"environment": name}):
+            body = client.get(url, params).content.decode()
+            assert_only_escaped(body)
+            assert f'<option value="{escaped("release")}"' in body, (url, params)
+    chosen = client.get(detail_url, {"environment": name}).content.decode()
+    assert f"event in <code>{escaped('release')}</code>" in chosen  # counted in it
+    assert "environment=%3Cscript%3E" in chosen  # in links, percent-encoded
+    listed = client.get(list_url, {"environment": name}).content.decode()
+    assert f'name="issue" value="{evil_issue.pk}"' in listed  # the filter found it

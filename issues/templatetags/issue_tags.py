@@ -74,12 +74,12 @@ def _svg_with_axes(chart: Any, cls: str, label: str) -> str:
     right, bottom = left + width, top + height
     grid = "".join(
         f'<line class="grid" x1="{left:g}" y1="{t.at:g}" x2="{right:g}" y2="{t.at:g}"/>'
-        f'<text class="ylabel" x="{left - 4:g}" y="{t.at + 3:g}" text-anchor="end">'
+        f'<text class="ylabel" x="{left - 4:g}" y="{t.at + 4:g}" text-anchor="end">'
         f"{escape(t.label)}</text>"
         for t in chart.y_ticks
     )
     times = "".join(
-        f'<text class="xlabel" x="{t.at:g}" y="{bottom + 12:g}" text-anchor="middle">'
+        f'<text class="xlabel" x="{t.at:g}" y="{bottom + 14:g}" text-anchor="middle">'
         f"{escape(t.label)}</text>"
         for t in chart.x_ticks
     )
