@@ -16,6 +16,7 @@ DERIVED_ORDER = (
 )  # fmt: skip
 SEARCHABLE_KEY = re.compile(r"[\w.-]+")  # what issues/search.py reads as a key
 ROWS_READ = 2000  # bounds the panel's one query on issues with very many distinct values
+EVENTS_READ = 10_000  # events read for one environment's panel (the default retention limit)
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,18 @@ def _counted_rows(issue_id: int) -> Iterable[tuple[str, str, int]]:
 
 
 def _environment_rows(issue_id: int, environment: str) -> list[tuple[str, str, int]]:
-    """The same rows counted from the environment's stored events (`Event.tags`, what each
-    event added to the counts), in one aggregate query; the counts carry no environment."""
+    """The same rows counted from the environment's newest `EVENTS_READ` stored events
+    (`Event.tags`: what each added to the counts) in one aggregate query: the counts carry no
+    environment. The cap bounds the query where retention keeps many events."""
+    table = Event._meta.db_table
     expand = "jsonb_each_text(e.tags)" if connection.vendor == "postgresql" else "json_each(e.tags)"
     sql = (
-        f"SELECT t.key, t.value, COUNT(*) AS n FROM {Event._meta.db_table} e, {expand} t "
-        "WHERE e.issue_id = %s AND e.environment = %s "
-        "GROUP BY t.key, t.value ORDER BY t.key, n DESC, t.value LIMIT %s"
+        f"SELECT t.key, t.value, COUNT(*) AS n FROM (SELECT tags FROM {table} "
+        "WHERE issue_id = %s AND environment = %s ORDER BY received_at DESC LIMIT %s) e, "
+        f"{expand} t GROUP BY t.key, t.value ORDER BY t.key, n DESC, t.value LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [issue_id, environment, ROWS_READ])
+        cursor.execute(sql, [issue_id, environment, EVENTS_READ, ROWS_READ])
         return [(str(k), str(v), int(n)) for k, v, n in cursor.fetchall()]
 
 

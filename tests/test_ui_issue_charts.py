@@ -255,3 +255,18 @@ def test_the_list_query_count_is_flat_with_an_environment(client, owner, project
         make_bucket(other, 2, 4)
     assert _queries(client, url, params) == one
     assert listed(client, project, **params).count('name="issue"') == 31
+
+
+def test_one_environments_tags_come_from_its_newest_events(client, owner, project, monkeypatch):
+    from issues import tags
+
+    monkeypatch.setattr(tags, "EVENTS_READ", 2)
+    issue = make_issue(project)
+    for age, browser in [(3, "Old"), (2, "New"), (1, "New")]:
+        at = datetime.now(UTC) - timedelta(hours=age)
+        make_event(issue, environment="prod", received_at=at,
+                   tags={"environment": "prod", "browser": browser})  # fmt: skip
+    client.force_login(owner)
+    body = detail(client, issue, environment="prod").content.decode()
+    panel = body[body.index('id="tags"') : body.index('class="card history"')]
+    assert "New" in panel and "Old" not in panel and "From its newest 2 events there." in panel
