@@ -94,10 +94,6 @@ def floor(moment: datetime, step: timedelta) -> datetime:
     return hour.replace(hour=0) if step == DAY else hour
 
 
-def hour_floor(moment: datetime) -> datetime:
-    return floor(moment, HOUR)
-
-
 def slot_counts(
     rows: Iterable[tuple[datetime, int]], rng: Range, now: datetime | None = None
 ) -> list[tuple[datetime, int]]:
