@@ -4,7 +4,7 @@ the default query, `statsPeriod` and the repeatable `environment`."""
 import re
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from issues import search
@@ -38,10 +38,7 @@ def filter_issues(
     `user` is who searches (`assigned:me`)."""
     qs = search.apply(qs, search.parse(query, user))
     if environments:
-        either = Q()
-        for name in environments[: search.MAX_TERMS]:
-            either |= search.environment_q(name)
-        qs = qs.filter(either)
+        qs = qs.filter(search.in_environments(environments))
     if period is not None:
         qs = qs.filter(last_seen__gte=timezone.now() - period)
     return qs

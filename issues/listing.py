@@ -1,6 +1,7 @@
 """The issue list shared by the per-project and the global page: tabs, search, sort, pages."""
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, QuerySet
@@ -21,6 +22,12 @@ class Listing:
     query: str
     sparklines: dict
     error: str = ""  # why the query could not be run; shown beside the search box
+    environment: str = ""  # only issues seen there; "" for all
+
+    @property
+    def environment_query(self) -> str:
+        """`environment=…` for the links that keep the choice, or ""."""
+        return urlencode({"environment": self.environment}) if self.environment else ""
 
     @property
     def tabs(self) -> list[str]:
@@ -46,6 +53,7 @@ def _parse(query: str, tab: str, user: object) -> tuple[search.Search, str]:
 def build(qs: QuerySet[Issue], params: QueryDict, user: object = None) -> Listing:
     """`user` searches (`assigned:me`) and sees their bookmarks starred (`issue.bookmarked`)."""
     query = params.get("query", "")
+    environment = params.get("environment", "")
     tab = params.get("tab", "unresolved")
     tab = tab if tab in TABS else "unresolved"
     sort = sorting.find(params.get("sort", "")) or sorting.DEFAULT
@@ -54,10 +62,12 @@ def build(qs: QuerySet[Issue], params: QueryDict, user: object = None) -> Listin
     except search.SearchError as exc:
         no_issues: list[Issue] = []
         empty = Paginator(no_issues, PER_PAGE).get_page(1)
-        return Listing(empty, tab, sort.ui_name, query, sparklines={}, error=str(exc))
+        return Listing(empty, tab, sort.ui_name, query, {}, str(exc), environment)
     mine = IssueUserFlags.objects.filter(
         issue=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0, bookmarked=True
     )
+    if environment:
+        qs = qs.filter(search.in_environments([environment]))
     qs = (
         users.with_user_count(search.apply(qs, parsed))
         .annotate(bookmarked=Exists(mine))
@@ -74,4 +84,5 @@ def build(qs: QuerySet[Issue], params: QueryDict, user: object = None) -> Listin
         sort=sort.ui_name,
         query=query,
         sparklines=charts.sparklines([i.pk for i in issues]),
+        environment=environment,
     )

@@ -254,6 +254,14 @@ def _column_q(term: Filter, now: datetime) -> Q:
     return Q(**{f"{column}__{'gte' if term.op == '<' else 'lt'}": cutoff})
 
 
+def in_environments(names: list[str]) -> Q:
+    """Seen in any of them: the list's environment choice and the API's `environment=`."""
+    either = Q()
+    for name in names[:MAX_TERMS]:
+        either |= environment_q(name)
+    return either
+
+
 def _filter_q(term: Filter, now: datetime) -> Q:
     key, value = term.key, term.value
     if key in COLUMNS:

@@ -20,6 +20,7 @@ from events.payload import decode
 from issues import (
     assignment,
     charts,
+    environments,
     event_listing,
     flags,
     lifecycle,
@@ -47,7 +48,7 @@ HISTORY_SHOWN = 50
 
 
 def _list_query(request: HttpRequest) -> str:
-    keep = {k: request.POST.get(k, "") for k in ("tab", "query", "sort", "page")}
+    keep = {k: request.POST.get(k, "") for k in ("tab", "query", "sort", "page", "environment")}
     return urlencode({k: v for k, v in keep.items() if v})
 
 
@@ -67,6 +68,7 @@ def all_issues(request: AuthenticatedHttpRequest) -> HttpResponse:
 def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> HttpResponse:
     project = membership.project
     result = listing.build(Issue.objects.filter(project=project), request.GET, request.user)
+    scope = environments.scope(project.pk, result.environment)
     setup = None
     if not result.page.object_list and not Issue.objects.filter(project=project).exists():
         key = project.keys.filter(is_active=True).first()
@@ -79,6 +81,7 @@ def issue_list(request: AuthenticatedHttpRequest, membership: Membership) -> Htt
             "membership": membership,
             "listing": result,
             "setup": setup,
+            "scope": scope,
             "list_url": reverse("issues:list", args=[project.slug]),
             "members": project.memberships.select_related("user").order_by("user__username"),
         },
@@ -174,6 +177,14 @@ def _wanted_event_id(request: HttpRequest) -> str:
     return wanted
 
 
+def _kept(scope: environments.Scope, chart_range: charts.Range) -> str:
+    """What links within the issue page keep: the environment, and a range not the default."""
+    kept = {"environment": scope.environment}
+    if chart_range != charts.DEFAULT_RANGE:
+        kept["range"] = chart_range.key
+    return urlencode({k: v for k, v in kept.items() if v})
+
+
 @require_GET
 @issue_member
 def issue_detail(
@@ -196,6 +207,12 @@ def issue_detail(
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
     members = membership.project.memberships.select_related("user").order_by("user__username")
+    scope = environments.scope(issue.project_id, request.GET.get("environment", ""))
+    chart_range = charts.pick_range(request.GET.get("range", ""))
+    if scope.environment:
+        counts = environments.counts_in(issue.pk, scope.environment)
+    else:  # the issue's total ever, and the users of its stored events (tag counts)
+        counts = environments.Counts(issue.event_count, users.user_count(issue))
     return render(
         request,
         "issues/detail.html",
@@ -209,9 +226,14 @@ def issue_detail(
             "why_grouped": why_grouped.sentence(issue.grouping_components),
             "grouping_rows": why_grouped.rows(issue.grouping_components),
             "nav": _neighbours(issue, event) if event else {},
-            "charts": charts.issue_charts(issue.pk),
-            "tag_panel": tags.tag_panel(issue.pk),
-            "user_count": users.user_count(issue),
+            "chart": charts.issue_chart(issue.pk, chart_range, scope.environment),
+            "chart_range": chart_range,
+            "keep": _kept(scope, chart_range),
+            "ranges": charts.RANGES.values(),
+            "scope": scope,
+            "counts": counts,
+            "tag_panel": tags.tag_panel(issue.pk, environment=scope.environment),
+            "tags_read": tags.EVENTS_READ if counts.events > tags.EVENTS_READ else 0,
             "history": history,
             "release_urls": {
                 version: release_query_url(issue.project.slug, version)

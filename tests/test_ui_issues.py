@@ -411,7 +411,7 @@ def test_issue_page_shows_event_sections(client, owner, issue):
         "shop/payments.py", "get_response", "Charging card 42 failed", "GET /cart",
         "User-Agent", "X-Trace", "step", "ann@example.com", "Linux", "CPython",
         "sentry.python", "django", "web@1.2.3", "production", "Firefox 120", "75%", "25%",
-        "First seen", "Local variables", "Per hour", "Per day",
+        "First seen", "Local variables", "Per hour", "14 days", "90 days",
     ]:  # fmt: skip
         assert expected in body, expected
     assert '<li class="current">' in body  # the highlighted line

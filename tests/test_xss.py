@@ -292,3 +292,22 @@ def test_search_suggestions_show_tag_values_only_escaped(client, owner, evil_iss
             assert SCRIPT not in body and "<img" not in body, query
         body = client.get(url, {"query": "environment:<"}).content.decode()
         assert "&lt;script&gt;alert(1)" in body
+
+
+def test_environment_names_in_the_choice_and_the_filtered_pages_are_only_escaped(
+    client, owner, evil_issue
+):
+    client.force_login(owner)
+    name = evil("release")  # the event's environment
+    list_url = reverse("issues:list", args=[evil_issue.project.slug])
+    detail_url = reverse("issues:detail", args=[evil_issue.project.slug, evil_issue.pk])
+    for url in (list_url, detail_url):
+        for params in ({}, {"environment": name}):
+            body = client.get(url, params).content.decode()
+            assert_only_escaped(body)
+            assert f'<option value="{escaped("release")}"' in body, (url, params)
+    chosen = client.get(detail_url, {"environment": name}).content.decode()
+    assert f"event in <code>{escaped('release')}</code>" in chosen  # counted in it
+    assert "environment=%3Cscript%3E" in chosen  # in links, percent-encoded
+    listed = client.get(list_url, {"environment": name}).content.decode()
+    assert f'name="issue" value="{evil_issue.pk}"' in listed  # the filter found it

@@ -54,16 +54,54 @@ def svg_chart(chart: Any, cls: str = "") -> str:
     label = f"{chart.total} events"
     if chart.start_label:
         label += f" from {chart.start_label} to {chart.end_label}"
+    if chart.plot is not None:
+        return _svg_with_axes(chart, cls, label)
     # Numbers only, and labels we formatted from dates: still escaped, cheaply.
     bars = "".join(
         f'<rect class="bar" x="{b.x:g}" y="{b.y:g}" width="{b.width:g}" height="{b.height:g}">'
-        f"<title>{escape(b.label)}: {int(b.count)}</title></rect>"
+        f"<title>{escape(b.label)}</title></rect>"
         for b in chart.bars
     )
     return format_html(
         '<svg class="chart {}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
         'aria-label="{}" preserveAspectRatio="none">{}</svg>',
         cls, chart.width, chart.height, chart.width, chart.height, label, mark_safe(bars),
+    )  # fmt: skip
+
+
+def _svg_with_axes(chart: Any, cls: str, label: str) -> str:
+    """Gridlines with count labels, time labels below, and per slot a group whose <title> is
+    the native tooltip, over the slot's full height so that low bars are easy to hover."""
+    left, top, width, height = chart.plot
+    right, bottom = left + width, top + height
+    grid = "".join(
+        f'<line class="grid" x1="{left:g}" y1="{t.at:g}" x2="{right:g}" y2="{t.at:g}"/>'
+        f'<text class="ylabel" x="{left - 4:g}" y="{t.at + 4:g}" text-anchor="end">'
+        f"{escape(t.label)}</text>"
+        for t in chart.y_ticks
+    )
+    times = "".join(
+        f'<text class="xlabel" x="{t.at:g}" y="{bottom + 14:g}" text-anchor="middle">'
+        f"{escape(t.label)}</text>"
+        for t in chart.x_ticks
+    )
+    slots = "".join(
+        f'<g class="slot"><title>{escape(b.label)}</title>'
+        f'<rect class="hit" x="{b.x:g}" y="{top:g}" width="{chart.slot_width:g}" '
+        f'height="{height:g}"/>'
+        + (
+            f'<rect class="bar" x="{b.x:g}" y="{b.y:g}" width="{b.width:g}" height="{b.height:g}"/>'
+            if b.count
+            else ""
+        )
+        + "</g>"
+        for b in chart.bars
+    )
+    axis = f'<line class="axis" x1="{left:g}" y1="{bottom:g}" x2="{right:g}" y2="{bottom:g}"/>'
+    return format_html(
+        '<svg class="chart axes {}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        "{}</svg>",
+        cls, chart.width, chart.height, label, mark_safe(grid + slots + axis + times),
     )  # fmt: skip
 
 

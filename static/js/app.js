@@ -18,3 +18,9 @@ document.addEventListener("change", function (event) {
     box.checked = event.target.checked;
   });
 });
+
+// ---- Environment choice (issue list and issue page): submit its GET form on change. ----
+document.addEventListener("change", function (event) {
+  if (!event.target.matches("select.js-autosubmit")) return;
+  event.target.form.requestSubmit();
+});
