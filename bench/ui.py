@@ -97,6 +97,12 @@ def ui_benchmark(database_url: str, project_slug: str, requests: int) -> dict[st
             "issues:detail", args=[project.slug, biggest.pk]
         ),
         "issue page (most recent issue)": reverse("issues:detail", args=[project.slug, typical.pk]),
+        # The environment choice reads the issue's stored events instead of its aggregates.
+        f"issue page ({biggest.event_count} events, production)": reverse(
+            "issues:detail", args=[project.slug, biggest.pk]
+        )
+        + "?environment=production",
+        "issue list (production, sort by users)": f"{listing}?environment=production&sort=users",
     }
     timings = {name: time_page(client, url, requests) for name, url in pages.items()}
     result = {

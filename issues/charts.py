@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from events.models import Event
+from issues import environments
 from issues.models import IssueBucket
 
 HOUR = timedelta(hours=1)
@@ -269,9 +270,8 @@ def range_rows(
     """(slot, count) for the range in one aggregate query, summed by the database.
 
     Without an environment: the buckets, bounded by the (issue, hour) unique index. With
-    one: that environment's stored events by their timestamp's hour or day (as the digest
-    buckets them), bounded by the (issue, received_at) index; there are at most the
-    project's retention limit of them."""
+    one: that environment's newest `environments.EVENTS_READ` stored events in the range, by
+    their timestamp's hour or day (as the digest buckets them)."""
     start = rng.start(now or timezone.now())
     trunc = _trunc(rng)
     if not environment:
@@ -279,7 +279,8 @@ def range_rows(
         per_slot = buckets.annotate(slot=trunc("hour")).values("slot").annotate(n=Sum("count"))
         return list(per_slot.order_by().values_list("slot", "n"))
     events = Event.objects.filter(issue_id=issue_id, environment=environment)
-    events = events.filter(received_at__gte=start)
+    newest = events.filter(received_at__gte=start).order_by("-received_at")
+    events = Event.objects.filter(pk__in=newest.values("pk")[: environments.EVENTS_READ])
     in_env = events.annotate(slot=trunc("timestamp")).values("slot").annotate(n=Count("id"))
     return list(in_env.order_by().values_list("slot", "n"))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from events.models import Event
-from issues import search
+from issues import environments, search
 from issues.models import IssueTagValue
 
 # The tags the digest derives, in the order the panel shows them; the SDK's own follow by name.
@@ -17,7 +17,6 @@ DERIVED_ORDER = (
 )  # fmt: skip
 SEARCHABLE_KEY = re.compile(r"[\w.-]+")  # what issues/search.py reads as a key
 ROWS_READ = 2000  # bounds the panel's one query on issues with very many distinct values
-EVENTS_READ = 10_000  # events read for one environment's panel (the default retention limit)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def _counted_rows(issue_id: int) -> Iterable[tuple[str, str, int]]:
 
 
 def _environment_rows(issue_id: int, environment: str) -> list[tuple[str, str, int]]:
-    """The same rows counted from the environment's newest `EVENTS_READ` stored events
+    """The same rows counted from the environment's newest `environments.EVENTS_READ` events
     (`Event.tags`: what each added to the counts) in one aggregate query: the counts carry no
     environment. The cap bounds the query where retention keeps many events."""
     table = Event._meta.db_table
@@ -67,7 +66,7 @@ def _environment_rows(issue_id: int, environment: str) -> list[tuple[str, str, i
         f"{expand} t GROUP BY t.key, t.value ORDER BY t.key, n DESC, t.value LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [issue_id, environment, EVENTS_READ, ROWS_READ])
+        cursor.execute(sql, [issue_id, environment, environments.EVENTS_READ, ROWS_READ])
         return [(str(k), str(v), int(n)) for k, v, n in cursor.fetchall()]
 
 

@@ -233,7 +233,7 @@ def issue_detail(
             "scope": scope,
             "counts": counts,
             "tag_panel": tags.tag_panel(issue.pk, environment=scope.environment),
-            "tags_read": tags.EVENTS_READ if counts.events > tags.EVENTS_READ else 0,
+            "env_read": environments.EVENTS_READ if counts.events > environments.EVENTS_READ else 0,
             "history": history,
             "release_urls": {
                 version: release_query_url(issue.project.slug, version)

@@ -257,16 +257,25 @@ def test_the_list_query_count_is_flat_with_an_environment(client, owner, project
     assert listed(client, project, **params).count('name="issue"') == 31
 
 
-def test_one_environments_tags_come_from_its_newest_events(client, owner, project, monkeypatch):
-    from issues import tags
+def test_one_environments_chart_tags_and_users_come_from_its_newest_events(
+    client, owner, project, monkeypatch
+):
+    from issues import environments
 
-    monkeypatch.setattr(tags, "EVENTS_READ", 2)
+    monkeypatch.setattr(environments, "EVENTS_READ", 2)
     issue = make_issue(project)
-    for age, browser in [(3, "Old"), (2, "New"), (1, "New")]:
+    for age, browser, user in [(3, "Old", "u-old"), (2, "New", "u-new"), (1, "New", "u-new")]:
         at = datetime.now(UTC) - timedelta(hours=age)
-        make_event(issue, environment="prod", received_at=at,
+        make_event(issue, environment="prod", received_at=at, user_ident=user,
                    tags={"environment": "prod", "browser": browser})  # fmt: skip
+    make_tag(issue, "environment", "prod", 3)  # as the digest counts them
     client.force_login(owner)
     body = detail(client, issue, environment="prod").content.decode()
     panel = body[body.index('id="tags"') : body.index('class="card history"')]
-    assert "New" in panel and "Old" not in panel and "From its newest 2 events there." in panel
+    assert (
+        "New" in panel
+        and "Old" not in panel
+        and "Chart, users and tags from its newest 2 events there." in panel
+    )
+    assert re.search(r"num\">1</span><span class=\"muted\">user", body)  # of the newest 2
+    assert "· 2 events" in body  # the chart too
