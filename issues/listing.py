@@ -59,6 +59,7 @@ def build(qs: QuerySet[Issue], params: QueryDict, user: object = None) -> Listin
     sort = sorting.find(params.get("sort", "")) or sorting.DEFAULT
     try:
         parsed, tab = _parse(query, tab, user)
+        search.check_tag_keys(qs, parsed)
     except search.SearchError as exc:
         no_issues: list[Issue] = []
         empty = Paginator(no_issues, PER_PAGE).get_page(1)

@@ -601,3 +601,26 @@ def test_the_list_has_a_users_column_that_sorts_most_affected_first(client, owne
     assert '<option value="users" selected>Users</option>' in body
     by_events = list_body(client, project, sort="events")
     assert by_events.index("FewUsersError") < by_events.index("ManyUsersError")
+
+
+def test_a_mistyped_key_is_an_error_with_a_suggestion_not_an_empty_list(client, owner, project):
+    issue = make_issue(project, title="TaggedError")
+    make_tag(issue, "browser", "Chrome 120")
+    login(client, owner)
+    body = list_body(client, project, query="lavel:error")
+    assert "Unknown key lavel: no issue here has that tag. Did you mean level:?" in body
+    # A tag some issue has is searched as before, and a known key is never a tag question.
+    assert "TaggedError" in list_body(client, project, query='browser:"Chrome 120"')
+    assert "Unknown key nosuchtag: no issue here" in list_body(
+        client, project, query="!nosuchtag:x"
+    )
+
+
+def test_a_mistyped_key_checks_only_the_searched_projects(client, owner, project):
+    from projects.services import create_project
+
+    other = create_project("Other", admins=[owner])
+    make_tag(make_issue(other, title="ElsewhereError"), "team", "payments")
+    make_issue(project, title="HereError")
+    login(client, owner)
+    assert "Unknown key team:" in list_body(client, project, query="team:payments")
