@@ -1,18 +1,32 @@
 """End to end in headless Chromium against a live gunicorn: the pages work under the strict CSP."""
 
+import copy
 import os
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from digest import grouping
+from digest.normalize import normalize
 from issues.models import HistoryKind, Issue, IssueStatus
 from projects.models import Project
+from projects.services import create_project
 from tests.conftest import dsn_for
-from tests.issue_factories import make_bucket, make_event, make_history, make_issue, make_tag
+from tests.issue_factories import (
+    epoch,
+    make_bucket,
+    make_event,
+    make_history,
+    make_issue,
+    make_tag,
+)
 from tests.live import ROOT, start_command
+from tests.payloads import fixture
 from tests.test_ui_issues import PAYLOAD
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -110,17 +124,23 @@ def test_sign_in_send_an_event_find_open_expand_and_resolve_it(browser, live_ser
     assert console.errors == []
 
 
-GROUPING = {
-    "version": "stack-1",
-    "exception": {"type": "PaymentError", "frames": [["shop.payments", "charge"]]},
-}
+def with_real_breadcrumbs(payload: dict, event_time: float) -> dict:
+    """`payload` with the breadcrumbs sentry-sdk sent in python/chained-cause.json (a sign-in,
+    then the payment gateway's 502), moved to the seconds before `event_time`."""
+    crumbs = fixture("python/chained-cause.json")["breadcrumbs"]["values"]  # a fresh copy
+    signed_in, gateway = crumbs
+    signed_in["timestamp"], gateway["timestamp"] = event_time - 42.5, event_time - 0.8
+    return {**payload, "breadcrumbs": {"values": [signed_in, gateway]}}
 
 
 def rich_issue(project: Project) -> Issue:
+    received = timezone.now()
+    payload = with_real_breadcrumbs(PAYLOAD, epoch(received - timedelta(seconds=1)))
+    grouped = grouping.compute(normalize(copy.deepcopy(payload), "0" * 32, received))
     issue = make_issue(
         project, short_id=1, title="PaymentError: card declined", culprit="shop.payments in charge",
         event_count=1342, first_release="web@1.2.0", last_release="web@1.2.3",
-        grouping_components=GROUPING,
+        grouping_components=grouped.components, grouping_version=grouped.version,
     )  # fmt: skip
     for hour in range(0, 48 * 14, 5):
         make_bucket(issue, hour, (hour * 7919) % 23 + (40 if hour < 30 else 3))
@@ -140,7 +160,7 @@ def rich_issue(project: Project) -> Issue:
         for value, count in counts:
             make_tag(issue, key, value, count)
     make_history(issue, HistoryKind.FIRST_SEEN)
-    make_event(issue, PAYLOAD)
+    make_event(issue, payload, received_at=received)
     return issue
 
 
@@ -150,11 +170,19 @@ def test_issue_pages_work_in_chromium_under_the_csp(browser, live_server_url, ow
     issue = rich_issue(project)
     for i in range(3):
         make_issue(project, title=f"TimeoutError: upstream {i} took too long", event_count=10 + i)
+    storefront = create_project("Storefront", admins=[owner])
+    for hour, count in [(1, 4), (2, 9), (3, 2), (7, 5), (15, 12), (22, 3)]:
+        make_bucket(make_issue(storefront, title="TypeError: price is undefined"), hour, count)
     page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+
+    page.goto(reverse("issues:project_list"))
+    expect(page.locator("table.project-list tbody tr")).to_have_count(2)
+    expect(page.locator("table.project-list svg.spark .bar").first).to_be_attached()
+    page.screenshot(path=str(SCREENSHOT.with_name("project-list.png")))
 
     page.goto(reverse("issues:list", args=[project.slug]))
     assert page.locator("table.issues tbody tr").count() == 4
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT.with_name("issue-list.png")))
     # bulk ignore through htmx (CSRF travels in hx-headers)
     page.locator("input[name=issue]").nth(1).check()
@@ -176,8 +204,18 @@ def test_issue_pages_work_in_chromium_under_the_csp(browser, live_server_url, ow
     library.locator("summary").click()
     assert library.get_attribute("open") is None
     library.locator("summary").click()
+    gateway = page.locator("li.crumb.kind-http")
+    expect(gateway.locator(".crumb-msg")).to_have_text(
+        "POST https://gateway.example.net/v2/charge [502]"
+    )
+    expect(gateway.locator(".crumb-time")).to_have_text("-0.8s")
+    expect(page.locator("#why-grouped .why")).to_have_text(
+        "Grouped by the stack trace of PaymentError: charge"
+    )
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.emulate_media(color_scheme="dark")
+    page.evaluate("window.scrollTo(0, 0)")  # the head, the chart and the event's start
+    page.mouse.move(0, 0)  # no chart bar hovered
     page.screenshot(path=str(SCREENSHOT.with_name("issue-page-dark.png")))
     page.emulate_media(color_scheme="light")
 
@@ -297,12 +335,17 @@ def test_assign_comment_and_merge_in_chromium(browser, live_server_url, owner, m
 def test_the_setup_page_turns_into_a_link_to_the_first_issue_when_it_arrives(
     browser, live_server_url, owner, project
 ):
+    from playwright.sync_api import expect
+
     from digest.batch import digest_batch
 
     page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
     page.goto(reverse("projects:setup", args=[project.slug]))
     notice = page.locator(".first-event")
     assert "Waiting for your first event" in notice.inner_text()
+    expect(page.get_by_role("heading", name="Data Bugtrack does not store")).to_be_visible()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "setup.png"), full_page=True)
     page.wait_for_timeout(3500)  # at least one empty poll: nothing is swapped
     assert "Waiting for your first event" in notice.inner_text()
 

@@ -76,3 +76,20 @@ def test_the_alert_sample_shows_frames_in_a_code_table_and_a_button():
     assert frames.count('<td class="bt-code"') == frames.count("<tr>") >= 1
     assert "shop/cart.py:17 in <strong>average</strong>" in frames
     assert re.search(r'<a class="bt-button-link" href="[^"]+"[^>]*>View the issue</a>', html)
+
+
+@pytest.mark.browser
+def test_the_alert_email_switches_to_dark_colours_in_a_dark_client(browser):
+    from tests.test_browser import SCREENSHOT_DIR
+
+    page = browser.new_page(viewport={"width": 720, "height": 600})
+    page.set_content(render_sample().html)
+    card = page.locator("table.bt-card")
+    colours = {}
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for scheme, name in [("light", "email-alert.png"), ("dark", "email-alert-dark.png")]:
+        page.emulate_media(color_scheme=scheme)
+        colours[scheme] = card.evaluate("e => getComputedStyle(e).backgroundColor")
+        page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
+    assert colours == {"light": "rgb(255, 255, 255)", "dark": "rgb(27, 30, 35)"}
+    page.close()

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from tests.issue_factories import make_issue, make_tag
-from tests.test_browser import signed_in_page
+from tests.test_browser import SCREENSHOT_DIR, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -15,6 +15,9 @@ def open_list(browser, live_server_url, owner, project):
     page, console = signed_in_page(browser, live_server_url, owner, "pw-owner")
     page.goto(reverse("issues:list", args=[project.slug]))
     return page, console, page.get_by_role("searchbox", name="Search issues")
+
+
+TOP_OF_PAGE = {"x": 0, "y": 0, "width": 1280, "height": 360}  # the search box and what it says
 
 
 @pytest.fixture
@@ -46,6 +49,10 @@ def test_the_syntax_popover_lists_every_key_even_without_javascript(
                         "times_seen:>100", "age:-24h", "lastSeen:-1h", "firstRelease:1.4.2",
                         "!environment:staging", "assigned:me", "bookmarks:me"]:  # fmt: skip
             expect(help_table).to_contain_text(example)
+    popover = page.locator(".search-help-body").bounding_box()
+    assert popover["x"] >= 0 and popover["x"] + popover["width"] <= 1280  # not cut off
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "search-help.png"), full_page=True)
     page.goto(reverse("issues:all"))
     page.get_by_text("Search syntax").click()
     expect(page.locator(".search-help table")).to_contain_text("times_seen:>100")
@@ -63,6 +70,8 @@ def test_a_bad_value_is_said_beside_the_search_box(
     expect(page.get_by_role("alert")).to_contain_text("times_seen: needs a whole number")
     expect(box).to_have_attribute("aria-invalid", "true")
     expect(page.locator("table.issues")).to_have_count(0)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "search-error.png"), clip=TOP_OF_PAGE)
     box = page.get_by_role("searchbox", name="Search issues")
     box.fill("times_seen:>10")
     box.press("Enter")
