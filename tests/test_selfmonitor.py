@@ -124,7 +124,10 @@ def test_a_failing_ingest_reports_a_foreign_event_once_and_never_its_own_report(
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
         server.stop()
-    assert {r["status"] for r in lines} == {503}
+    # Events got 503; an SDK's later client report (its count of the dropped events) writes
+    # no intake row, so it may get a 200.
+    statuses = {r["status"] for r in lines}
+    assert 503 in statuses and statuses <= {200, 503}, lines
     own = [r for r in lines if r["path"] == own_path]
     foreign = [r for r in lines if r["path"] == f"/api/{other.pk}/envelope/"]
     # The outage was reported to ourselves (once per gunicorn process: core/outage.py logs
