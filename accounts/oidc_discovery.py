@@ -5,11 +5,13 @@ OIDC_ALLOWED_NETWORKS, where alone plain http is accepted; no redirects; a deadl
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from cachetools import TTLCache
 from django.conf import settings
 
 from core import outbound
@@ -33,18 +35,6 @@ class Provider:
     token_endpoint: str
     jwks_uri: str
     algorithms: tuple[str, ...]
-
-
-_lock = threading.Lock()
-_provider: tuple[str, float, Provider] | None = None  # (issuer, fetched at, provider)
-_jwks: tuple[str, float, dict[str, Any]] | None = None  # (jwks uri, fetched at, keys)
-
-
-def reset() -> None:
-    """Forget the cached discovery document and keys (tests, a changed OIDC_ISSUER)."""
-    global _provider, _jwks
-    with _lock:
-        _provider = _jwks = None
 
 
 def _request(
@@ -104,38 +94,65 @@ def _discover(issuer: str) -> Provider:
     return Provider(str(doc["issuer"]), authorization, token, jwks, algorithms)
 
 
-def provider() -> Provider:
-    """The configured provider's endpoints (discovered once an hour per process)."""
-    global _provider
-    issuer = settings.OIDC_ISSUER
-    with _lock:
-        cached = _provider
-    if cached and cached[0] == issuer and time.monotonic() - cached[1] < DISCOVERY_TTL:
-        return cached[2]
-    found = _discover(issuer)
-    with _lock:
-        _provider = (issuer, time.monotonic(), found)
-    return found
+class ProviderCache:
+    """What this process knows of the provider: its discovery document (an hour, per issuer,
+    so a changed OIDC_ISSUER is discovered at once) and its key set (5 minutes, per URI).
+    cachetools caches are not thread-safe and threads share this one: `_lock`, never held
+    while fetching. `clock` is the caches' timer (tests move it)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._providers: TTLCache[str, Provider] = TTLCache(1, DISCOVERY_TTL, timer=self._now)
+        # uri -> (fetched at, key set): the age decides when an unknown key id refetches.
+        self._keys: TTLCache[str, tuple[float, dict[str, Any]]] = TTLCache(
+            1, JWKS_TTL, timer=self._now
+        )
+
+    def _now(self) -> float:
+        return self.clock()
+
+    def reset(self) -> None:
+        """Forget the discovery document and keys (tests, a changed provider)."""
+        with self._lock:
+            self._providers.clear()
+            self._keys.clear()
+
+    def provider(self) -> Provider:
+        """The configured provider's endpoints."""
+        issuer = settings.OIDC_ISSUER
+        with self._lock:
+            found = self._providers.get(issuer)
+        if found is None:
+            found = _discover(issuer)
+            with self._lock:
+                self._providers[issuer] = found
+        return found
+
+    def signing_keys(self, kid: str | None) -> list[dict[str, Any]]:
+        """The provider's JSON web keys, refetched when `kid` is one we have not seen yet
+        (the provider rotated its keys), at most every JWKS_REFETCH_AFTER seconds."""
+        uri = self.provider().jwks_uri
+        with self._lock:
+            cached = self._keys.get(uri)
+        if cached is not None:
+            fetched_at, keys = cached
+            known = any(k.get("kid") == kid for k in keys.get("keys", []))
+            if known or self.clock() - fetched_at < JWKS_REFETCH_AFTER:
+                return list(keys.get("keys", []))
+        response = _request(uri)
+        if response.status != 200:
+            raise ProviderError(f"the key set answered {response.status}")
+        keys = _json(response, "key set")
+        with self._lock:
+            self._keys[uri] = (self.clock(), keys)
+        return list(keys.get("keys", []))
 
 
-def signing_keys(kid: str | None) -> list[dict[str, Any]]:
-    """The provider's JSON web keys, refetched when `kid` is one we have not seen yet."""
-    global _jwks
-    uri = provider().jwks_uri
-    with _lock:
-        cached = _jwks
-    if cached and cached[0] == uri:
-        age = time.monotonic() - cached[1]
-        known = any(k.get("kid") == kid for k in cached[2].get("keys", []))
-        if age < JWKS_TTL and (known or age < JWKS_REFETCH_AFTER):
-            return list(cached[2].get("keys", []))
-    response = _request(uri)
-    if response.status != 200:
-        raise ProviderError(f"the key set answered {response.status}")
-    keys = _json(response, "key set")
-    with _lock:
-        _jwks = (uri, time.monotonic(), keys)
-    return list(keys.get("keys", []))
+cache = ProviderCache()
+provider = cache.provider
+signing_keys = cache.signing_keys
+reset = cache.reset
 
 
 def exchange_code(form: dict[str, str]) -> dict[str, Any]:

@@ -1,12 +1,14 @@
 """Sending channel deliveries (webhook, chat, ntfy) beside email, never behind it.
 
 Each step claims the due deliveries of up to MAX_CHANNELS channels, at most PER_CHANNEL per
-channel, under a per-channel lease (a channel that still has a leased delivery is not claimed
-again, by this sender or another). The claimed rows are rendered in the sender's thread; the
-HTTP requests of one channel then run in order on one thread of a pool, which touches no
-database. So a slow or dead endpoint occupies one thread for at most its timeout and delays
-only its own channel; email and the other channels go on. Outcomes are written back by the
-sender's thread (`record`), in this step or the next, only by the holder of the lease token.
+channel, under a per-channel lease (`alerts/leases.py`, the email batches' kind: short, and
+renewed by the sender's thread while the requests are out; a channel that still has a leased
+delivery is not claimed again, by this sender or another). The claimed rows are rendered in
+the sender's thread; the HTTP requests of one channel then run in order on one thread of a
+pool, which touches no database. So a slow or dead endpoint occupies one thread for at most
+its timeout and delays only its own channel; email and the other channels go on. Outcomes are
+written back by the sender's thread (`record`), in this step or the next, only by the holder
+of the lease token.
 """
 
 import logging
@@ -19,18 +21,18 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from alerts import leases
 from alerts.channels import BUILDERS
 from alerts.channels.notice import Notice, Request
+from alerts.leases import Leases
 from alerts.models import Alert, AlertDelivery, DeliveryStatus
 from alerts.notices import notice_for
 from core import outbound
 
 log = logging.getLogger(__name__)
 
-CHANNEL_LEASE = timedelta(minutes=5)  # > PER_CHANNEL x outbound.TIMEOUT
 PER_CHANNEL = 10
 MAX_CHANNELS = 32
 WORKERS = 8
@@ -146,28 +148,34 @@ def run_job(job: Job, resolver: outbound.Resolver = outbound.system_resolver) ->
 
 @dataclass
 class Dispatcher:
-    """The pool of channel threads. The sender loop keeps one; a single step makes its own and
-    waits for it (tests, `sendalerts --once`)."""
+    """The pool of channel threads and the sender's leases (`leases`, which the email batches
+    join). The sender loop keeps one; a single step makes its own and waits for it (tests,
+    `sendalerts --once`)."""
 
     workers: int = WORKERS
     resolver: outbound.Resolver = outbound.system_resolver
+    leases: Leases = field(default_factory=Leases)
     _pool: ThreadPoolExecutor | None = None
-    _running: list[Future] = field(default_factory=list)
+    _running: dict[Future, Job] = field(default_factory=dict)
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job, now: datetime) -> None:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="alert-http")
-        self._running.append(self._pool.submit(run_job, job, self.resolver))
+        self.leases.hold(job.token, [item.delivery_id for item in job.items], now)
+        self._running[self._pool.submit(run_job, job, self.resolver)] = job
 
     def busy(self) -> bool:
         return bool(self._running)
 
-    def finished(self, block: bool = False, timeout: float | None = None) -> list[Outcome]:
-        """Outcomes of the jobs that are done (all of them, with `block`)."""
-        if block and self._running:
-            wait(self._running, timeout=timeout)
-        done = [f for f in self._running if f.done()]
-        self._running = [f for f in self._running if not f.done()]
+    def finished(self, block: bool = False) -> list[Outcome]:
+        """Outcomes of the jobs that are done (all of them, with `block`, renewing the leases
+        of those still out meanwhile). Their leases end here: `record` marks their rows."""
+        while block and not all(future.done() for future in self._running):
+            wait(self._running, timeout=self.leases.every())
+            self.leases.renew_due()
+        done = [future for future in self._running if future.done()]
+        for future in done:
+            self.leases.drop(self._running.pop(future).token)
         return [outcome for future in done for outcome in future.result()]
 
     def wait_any(self, timeout: float) -> None:
@@ -187,7 +195,7 @@ def _due(now: datetime):
         AlertDelivery.objects.filter(
             status=DeliveryStatus.PENDING, channel__isnull=False, next_attempt_at__lte=now
         )
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(leases.free(now))
         .exclude(
             # A channel with a delivery in flight waits for it: one request per channel at a time.
             channel_id__in=AlertDelivery.objects.filter(
@@ -215,9 +223,7 @@ def claim(now: datetime) -> dict[int, tuple[str, list[int]]]:
             if len(claimed[channel_id][1]) < PER_CHANNEL:
                 claimed[channel_id][1].append(delivery_id)
         for token, ids in claimed.values():
-            AlertDelivery.objects.filter(id__in=ids).update(
-                claimed_until=now + CHANNEL_LEASE, claim_token=token
-            )
+            leases.stamp(ids, token, now)
     return claimed
 
 

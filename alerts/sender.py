@@ -3,12 +3,11 @@
 Each step: give up on what is older than a day, raise the alerts of frequency rules, admit
 pending alerts (rules, flood control, fan-out to recipients and channels), hand the due
 channel deliveries to the channel threads (`alerts/dispatch.py`), then claim due email
-deliveries in small batches and send them. A claim is a lease
-(`claimed_until` + `claim_token`): rows are taken atomically (PostgreSQL: FOR UPDATE SKIP
-LOCKED; SQLite: IMMEDIATE transactions), and only the claimant may mark them sent. A sender
-that dies after sending but before marking leaves a lease that expires, so the email is sent
-again: at least once per recipient, never skipped. The lease is short (ALERTS_LEASE_SECONDS)
-and renewed while the batch is being sent, so a dead sender's emails wait that long at most.
+deliveries in small batches and send them. A claim is a lease (`alerts/leases.py`, shared
+with the channels): rows are taken atomically (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
+IMMEDIATE transactions), and only the claimant may mark them sent. A sender that dies after
+sending but before marking leaves a lease that expires, so the email is sent again: at least
+once per recipient, never skipped.
 """
 
 import contextlib
@@ -24,10 +23,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
-from alerts import dispatch
+from alerts import dispatch, leases
 from alerts.emails import render_alert
 from alerts.frequency import has_recent_counts, prune_minutes, raise_frequency_alerts
 from alerts.models import Alert, AlertDelivery, AlertStatus, DeliveryStatus
@@ -60,10 +59,6 @@ class StepResult:
     smtp_down: bool = False
 
 
-def lease() -> timedelta:
-    return timedelta(seconds=settings.ALERTS_LEASE_SECONDS)
-
-
 def backoff(attempts: int) -> timedelta:
     return min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX)
 
@@ -76,15 +71,13 @@ def claim_deliveries(now: datetime, limit: int = CLAIM_BATCH) -> tuple[str, list
             AlertDelivery.objects.filter(
                 status=DeliveryStatus.PENDING, next_attempt_at__lte=now, channel__isnull=True
             )
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(leases.free(now))
             .order_by("next_attempt_at", "id")
             .select_for_update(skip_locked=True)
             .values_list("id", flat=True)[:limit]
         )
         if ids:
-            AlertDelivery.objects.filter(id__in=ids).update(
-                claimed_until=now + lease(), claim_token=token
-            )
+            leases.stamp(ids, token, now)
     if not ids:
         return token, []
     rows = AlertDelivery.objects.filter(id__in=ids, claim_token=token)
@@ -141,18 +134,13 @@ def _smtp_down(
     result.smtp_down = True
 
 
-def _renew(rows: list[AlertDelivery], token: str, now: datetime, elapsed: float) -> set[int]:
-    """Extend our lease on `rows`; returns the ids that are still ours (a lease that ran out
-    while we were stuck may have gone to another sender, which sends those now)."""
-    ids = [r.id for r in rows]
-    mine = AlertDelivery.objects.filter(id__in=ids, claim_token=token)
-    mine.update(claimed_until=now + timedelta(seconds=elapsed) + lease())
-    return set(mine.values_list("id", flat=True))
-
-
-def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: StepResult) -> None:
-    started = renewed = time.monotonic()
-    mine = {r.id for r in rows}
+def _send_batch(
+    rows: list[AlertDelivery],
+    token: str,
+    now: datetime,
+    result: StepResult,
+    held: leases.Leases,
+) -> None:
     rendered: dict[int, Email] = {}
     wanted: dict[int, set[int]] = {}
     backend = get_connection(fail_silently=False)
@@ -163,10 +151,8 @@ def _send_batch(rows: list[AlertDelivery], token: str, now: datetime, result: St
             _smtp_down(rows, token, now, exc, result)
             return
         for index, row in enumerate(rows):
-            if time.monotonic() - renewed > lease().total_seconds() / 3:
-                renewed = time.monotonic()
-                mine = _renew(rows[index:], token, now, renewed - started)
-            if row.id not in mine:
+            held.renew_due()  # this batch's lease and those of the channels' requests
+            if row.id not in held.ids(token):
                 continue
             if not _still_wanted(row, wanted):
                 _skip(row, token)
@@ -202,7 +188,7 @@ def expire_old(now: datetime) -> int:
     cutoff = now - MAX_AGE
     stale = AlertDelivery.objects.filter(
         status=DeliveryStatus.PENDING, alert__created_at__lt=cutoff
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    ).filter(leases.free(now))
     failed = 0
     for row in stale.only("id", "alert_id", "attempts", "last_error")[:1000]:
         error = f"Gave up after a day and {row.attempts} attempt(s). {row.last_error}".strip()
@@ -266,14 +252,19 @@ def send_due_alerts(
         planned = plan_due_alerts(now)
         result.admitted, result.held = planned.admitted, planned.held
         tally = dispatch.record(pool.finished(), now)
+        pool.leases.renew_due()  # channel requests still in flight keep their rows
         for job in dispatch.claim_jobs(now, tally):
-            pool.submit(job)
+            pool.submit(job, now)
         _add(result, tally)
         for _ in range(MAX_BATCHES_PER_STEP):
             token, rows = claim_deliveries(now)
             if not rows:
                 break
-            _send_batch(rows, token, now, result)
+            pool.leases.hold(token, [row.id for row in rows], now)
+            try:
+                _send_batch(rows, token, now, result, pool.leases)
+            finally:
+                pool.leases.drop(token)
             if result.smtp_down or should_stop():  # SIGTERM: finish this batch, not the step
                 break
         if own:
@@ -336,6 +327,7 @@ def run(interval: float = 2.0, stop: threading.Event | None = None) -> None:
             pool.wait_any(interval)  # a channel's answer is recorded as soon as it is in
         else:
             stop.wait(interval)
-    pool.shutdown()  # let the channel threads finish, then write down what they did
+    # Let the channel threads finish (their leases renewed meanwhile), write down what they did.
     with contextlib.suppress(Exception):
         dispatch.record(pool.finished(block=True), timezone.now())
+    pool.shutdown()

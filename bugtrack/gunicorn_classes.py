@@ -17,8 +17,9 @@ are in memory, as a buffering proxy would:
   thread) an SDK request is refused right there with ingest's 503, on the kept-alive
   connection: refusing costs neither a thread nor a wait (ingest/shedding.py).
 - bodies that cannot be buffered (chunked, over BODY_BUFFER_BYTES, `Expect: 100-continue`)
-  are read by the thread as before, but against the same deadline, and at most
-  threads - 1 at once, so one thread per process is always left for the rest.
+  are read by the thread as before, but against the same deadline (a read past it raises
+  TimeoutError: ingest and core/request_body.py answer 408), and at most threads - 1 at
+  once, so one thread per process is always left for the rest.
 - on SIGTERM of the whole server (not when one worker is recycled) the worker takes what is
   already queued on the listening socket and then stops it listening, for every process
   sharing it: later connections are refused, not accepted by the kernel and reset at exit.

@@ -329,8 +329,8 @@ RETENTION_MAX_DAYS = _positive_int("RETENTION_MAX_DAYS", 90)
 
 # Alerts.
 ALERTS_MAX_PER_PROJECT_PER_HOUR = _positive_int("ALERTS_MAX_PER_PROJECT_PER_HOUR", 30)
-# A sender's claim on the emails it is sending, renewed while it sends: a dead sender's
-# emails go to another one this long after its last renewal.
+# A sender's claim on the deliveries it is sending (email and channels), renewed while it
+# sends: a dead sender's deliveries go to another one this long after its last renewal.
 ALERTS_LEASE_SECONDS = _positive_int("ALERTS_LEASE_SECONDS", 30)
 
 # Artifacts: source-map bundles uploaded by sentry-cli (docs/sourcemaps.md). Bytes unless named.

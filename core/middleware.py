@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 
 from core import metrics
 from core.logging import REQUEST_ID_HEADER, bind_request_id, loggable_path
+from core.request_body import BodyNotReceived
 
 logger = logging.getLogger("bugtrack.request")
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -27,6 +28,9 @@ def observed(request: HttpRequest, handler: Handler, view: str | None = None) ->
     try:
         try:
             response = handler(request)
+        except BodyNotReceived as exc:  # answered by request_body.guard, logged here
+            status = exc.status
+            raise
         except Exception as exc:
             # Handle it here, while the request id (and the self-monitoring scope) are bound.
             response = response_for_exception(request, exc)

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.request_body import BodyNotReceived
+
 SELF_HEADER = "X-Bugtrack-Self-Report"
 SELF_META = "HTTP_X_BUGTRACK_SELF_REPORT"
 _suppress: ContextVar[bool] = ContextVar("selfmonitor_suppress", default=False)
@@ -92,6 +94,8 @@ def init() -> bool:
         "dsn": settings.SENTRY_DSN,
         "integrations": [DjangoIntegration()],
         "before_send": before_send,
+        # A client's stalled body is answered 408 by core.request_body, not our error.
+        "ignore_errors": [BodyNotReceived],
         # Never ship request bodies (they are other people's events) or personal data.
         "send_default_pii": False,
         "max_request_body_size": "never",

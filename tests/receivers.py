@@ -1,6 +1,7 @@
 """Real HTTP receivers for the alert-channel tests: a threaded server on 127.0.0.1 that keeps
 every request and answers from a script (statuses in turn, headers, a delay, or hanging)."""
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,12 +53,14 @@ class Receiver:
                 if receiver.hang:
                     receiver._released.wait(receiver.hang)
                 index = min(len(receiver.requests), len(receiver.statuses)) - 1
-                self.send_response(receiver.statuses[index])
-                for name, value in receiver.answer_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(receiver.answer_body)))
-                self.end_headers()
-                self.wfile.write(receiver.answer_body)
+                # A client that gave up (or was killed) while we hung is no error of ours.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.send_response(receiver.statuses[index])
+                    for name, value in receiver.answer_headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(receiver.answer_body)))
+                    self.end_headers()
+                    self.wfile.write(receiver.answer_body)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -224,3 +224,109 @@ def test_bad_sso_settings_stop_the_start_with_a_message(env, message):
         timeout=60,
     )
     assert result.returncode != 0 and message in result.stderr
+
+
+# --- what a process remembers of the provider (accounts/oidc_discovery.ProviderCache)
+
+
+class CountingProvider:
+    """Discovery and a key set on 127.0.0.1, counting the requests for each."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import orjson
+
+        self.hits: dict[str, int] = {"discovery": 0, "keys": 0}
+        self.kids = ["k1"]
+        me = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.endswith("/openid-configuration"):
+                    me.hits["discovery"] += 1
+                    doc = {
+                        "issuer": me.issuer,
+                        "authorization_endpoint": me.issuer + "/auth",
+                        "token_endpoint": me.issuer + "/token",
+                        "jwks_uri": me.issuer + "/keys",
+                    }
+                else:
+                    me.hits["keys"] += 1
+                    doc = {"keys": [{"kid": kid, "kty": "RSA"} for kid in me.kids]}
+                body = orjson.dumps(doc)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def counting(settings):
+    running = CountingProvider()
+    settings.OIDC_ISSUER = running.issuer
+    settings.OIDC_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    yield running
+    running.stop()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_discovery_is_fetched_once_an_hour_and_again_for_another_issuer(counting, settings):
+    cache = oidc_discovery.ProviderCache(clock=(clock := Clock()))
+    assert cache.provider().jwks_uri == counting.issuer + "/keys"
+    clock.now += oidc_discovery.DISCOVERY_TTL - 1
+    cache.provider()
+    assert counting.hits["discovery"] == 1
+    clock.now += 2
+    cache.provider()
+    assert counting.hits["discovery"] == 2
+
+    other = CountingProvider()
+    try:
+        settings.OIDC_ISSUER = other.issuer
+        assert cache.provider().issuer == other.issuer  # at once, not after the hour
+        assert other.hits["discovery"] == 1
+    finally:
+        other.stop()
+
+
+def test_keys_are_kept_five_minutes_and_an_unknown_key_refetches_at_most_every_30_s(counting):
+    cache = oidc_discovery.ProviderCache(clock=(clock := Clock()))
+    assert [k["kid"] for k in cache.signing_keys("k1")] == ["k1"]
+    counting.kids = ["k1", "k2"]  # the provider rotates
+    clock.now += oidc_discovery.JWKS_REFETCH_AFTER - 1
+    assert [k["kid"] for k in cache.signing_keys("k2")] == ["k1"]  # too soon to ask again
+    assert counting.hits["keys"] == 1
+    clock.now += 2
+    assert [k["kid"] for k in cache.signing_keys("k2")] == ["k1", "k2"]
+    assert counting.hits["keys"] == 2
+    clock.now += oidc_discovery.JWKS_TTL - 1
+    cache.signing_keys("k1")  # known, and still fresh
+    assert counting.hits["keys"] == 2
+    clock.now += 2
+    cache.signing_keys("k1")
+    assert counting.hits["keys"] == 3
+    assert counting.hits["discovery"] == 1  # all within the hour
+    cache.reset()
+    cache.signing_keys("k1")
+    assert counting.hits == {"discovery": 2, "keys": 4}

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alerts.leases import length as lease
 from alerts.models import Alert, AlertDelivery, AlertKind, AlertStatus, DeliveryStatus
-from alerts.sender import claim_deliveries, has_work, lease, prune_old, send_due_alerts
+from alerts.sender import claim_deliveries, has_work, prune_old, send_due_alerts
 from digest.batch import digest_batch
 from issues.lifecycle import resolve
 from issues.models import Issue

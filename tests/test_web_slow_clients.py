@@ -12,7 +12,7 @@ import pytest
 
 from projects.services import create_project
 from tests.ingest_factories import event_body, event_envelope
-from tests.live import Gunicorn, raw_http
+from tests.live import LoggedGunicorn, raw_http, wait_until_serving
 from tests.test_ingest_live import key_of, post_head
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -21,11 +21,15 @@ HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    """One process of four threads, so that a dozen stalled clients outnumber them 3:1."""
-    server = Gunicorn(
-        workers=1, WEB_HEADER_TIMEOUT=str(HEADER_TIMEOUT), WEB_BODY_TIMEOUT=str(BODY_TIMEOUT)
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One process of four threads, so that a dozen stalled clients outnumber them 3:1; its
+    log is kept to be read."""
+    server = LoggedGunicorn(
+        tmp_path_factory.mktemp("slow-clients"),
+        WEB_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
+        WEB_BODY_TIMEOUT=str(BODY_TIMEOUT),
     )
+    wait_until_serving(server.port, server.proc)
     yield server
     server.stop()
 
@@ -208,3 +212,101 @@ def test_a_chunked_body_streamed_past_the_deadline_gets_408(server):
         answer += read_answer(sock, 2)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"did not arrive in time" in answer
+
+
+# --- bodies a thread reads itself (Expect: 100-continue, over 1 MiB, chunked) in Django views
+
+SENT = b"a=" + b"x" * 1000  # what the client sends of its body before it stalls
+# How the request frames its body, and what a client that stalls mid-body must get.
+FRAMINGS = {
+    "expect": b"HTTP/1.1 408 Request Timeout",
+    "large": b"HTTP/1.1 408 Request Timeout",
+    "chunked": b"HTTP/1.1 411 Length Required",  # Django reads no chunked body at all
+}
+
+
+def stalled_post(port: int, path: str, headers: list[str], framing: str) -> bytes:
+    """Send a POST's head and the start of its body as `framing` says, then stall; return
+    what the server answered until it closed the connection."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *headers]
+    if framing == "chunked":
+        lines.append("Transfer-Encoding: chunked")
+        first = b"%x\r\n%s\r\n" % (len(SENT), SENT)
+    elif framing == "expect":
+        lines += ["Expect: 100-continue", f"Content-Length: {len(SENT) * 4}"]
+        first = SENT
+    else:
+        lines.append(f"Content-Length: {2 * 1024 * 1024}")  # past the main thread's buffer
+        first = SENT
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        answer = b""
+        if framing == "expect":  # wait for the go-ahead, as a client that asked for it does
+            answer = read_until(sock, b"\r\n\r\n", timeout=3)
+        sock.sendall(first)
+        return answer + read_answer(sock, BODY_TIMEOUT + 8)
+
+
+def read_until(sock: socket.socket, end: bytes, timeout: float) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    with contextlib.suppress(TimeoutError):
+        while end not in data and (chunk := sock.recv(65536)):
+            data += chunk
+    return data
+
+
+def final_answer(answer: bytes) -> bytes:
+    """The final answer, after any `100 Continue`."""
+    while answer.startswith(b"HTTP/1.1 100 "):
+        answer = answer.partition(b"\r\n\r\n")[2]
+    return answer
+
+
+def log_mark(server: LoggedGunicorn) -> tuple[int, int]:
+    return server.stdout_path.stat().st_size, server.stderr_path.stat().st_size
+
+
+def log_since(server: LoggedGunicorn, mark: tuple[int, int]) -> str:
+    paths = (server.stdout_path, server.stderr_path)
+    tails = (p.read_bytes()[n:] for p, n in zip(paths, mark, strict=True))
+    return "".join(tail.decode(errors="replace") for tail in tails)
+
+
+def assert_refused_cleanly(server, framing: str, answer: bytes, path: str, mark) -> None:
+    final = final_answer(answer)
+    assert final.split(b"\r\n", 1)[0] == FRAMINGS[framing], answer[:300]
+    assert final.count(b"HTTP/1.1 ") == 1, final  # one answer, then the connection closed
+    time.sleep(0.2)  # the access line is written after the answer
+    log = log_since(server, mark)
+    assert "Traceback" not in log and " 500" not in log, log[-3000:]
+    status = FRAMINGS[framing].split()[1].decode()
+    assert f"POST {path} {status}" in log or framing == "chunked", log[-3000:]
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_a_ui_form_post_whose_body_stalls_is_refused_without_a_500(server, framing):
+    headers = ["Content-Type: application/x-www-form-urlencoded"]
+    mark = log_mark(server)
+    answer = stalled_post(server.port, "/accounts/login/", headers, framing)
+    assert_refused_cleanly(server, framing, answer, "/accounts/login/", mark)
+    assert b"text/plain" in answer
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_an_api_chunk_upload_whose_body_stalls_is_refused_without_a_500(server, framing):
+    from django.contrib.auth import get_user_model
+
+    from tests.api_factories import token_for
+
+    owner = get_user_model().objects.create_user(f"uploader-{framing}")
+    create_project(f"Uploads {framing}", admins=[owner])
+    headers = [
+        f"Authorization: Bearer {token_for(owner)}",
+        "Content-Type: multipart/form-data; boundary=xyz",
+    ]
+    path = "/api/0/organizations/bugtrack/chunk-upload/"
+    mark = log_mark(server)
+    answer = stalled_post(server.port, path, headers, framing)
+    assert_refused_cleanly(server, framing, answer, path, mark)
+    assert b"application/json" in answer and b'{"detail":"' in answer
