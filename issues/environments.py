@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.db import connection
 
 from events.models import Event
-from issues.models import IssueTagValue
+from issues.models import Issue, IssueTagValue
 
 # Events read for one environment's users, tags and chart (the default retention limit).
 EVENTS_READ = 10_000
@@ -42,14 +42,31 @@ class Counts:
     users: int
 
 
+# A walk over the distinct `environment` values of all projects through the (key, value,
+# issue) index, one probe per value (a loose index scan: 0.5 ms on the 1M-event demo data, where
+# DISTINCT over the project's rows took 22-28 ms); at most this many values are visited.
+MAX_WALKED = 5000
+OF_PROJECT_SQL = """
+WITH RECURSIVE envs(value, n) AS (
+    SELECT (SELECT value FROM {tags} WHERE key = 'environment' ORDER BY value LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT v.value FROM {tags} v WHERE v.key = 'environment' AND v.value > envs.value
+            ORDER BY v.value LIMIT 1), envs.n + 1
+    FROM envs WHERE envs.value IS NOT NULL AND envs.n < %s
+)
+SELECT value FROM envs WHERE value IS NOT NULL AND EXISTS (
+    SELECT 1 FROM {tags} t JOIN {issues} i ON i.id = t.issue_id
+    WHERE t.key = 'environment' AND t.value = envs.value AND i.project_id = %s
+) ORDER BY value LIMIT %s
+"""
+
+
 def of_project(project_id: int) -> list[str]:
     """The project's environments by name, one query."""
-    return list(
-        IssueTagValue.objects.filter(issue__project_id=project_id, key="environment")
-        .order_by("value")
-        .values_list("value", flat=True)
-        .distinct()[:MAX_OFFERED]
-    )
+    sql = OF_PROJECT_SQL.format(tags=IssueTagValue._meta.db_table, issues=Issue._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [MAX_WALKED, project_id, MAX_OFFERED])
+        return [str(value) for (value,) in cursor.fetchall()]
 
 
 def scope(project_id: int, environment: str) -> Scope:

@@ -279,3 +279,16 @@ def test_one_environments_chart_tags_and_users_come_from_its_newest_events(
     )
     assert re.search(r"num\">1</span><span class=\"muted\">user", body)  # of the newest 2
     assert "· 2 events" in body  # the chart too
+
+
+def test_a_project_is_offered_only_its_own_environments_in_order(project, owner):
+    from issues.environments import of_project
+    from projects.services import create_project
+
+    other = create_project("Other", admins=[owner])
+    for target, names in [(project, ["staging", "production"]), (other, ["alpha", "qa", "zeta"])]:
+        for name in names:
+            make_tag(make_issue(target), "environment", name)
+    make_tag(make_issue(project), "environment", "production")  # a second issue, same name
+    assert of_project(project.pk) == ["production", "staging"]
+    assert of_project(other.pk) == ["alpha", "qa", "zeta"]
