@@ -1,5 +1,5 @@
-"""Creating channels and testing them: the one place the form and `addchannel` go through,
-so that both refuse what the sender would refuse (core/outbound.py checks the URL)."""
+"""Creating, editing and testing channels: the one place the forms and `addchannel` go
+through, so that all refuse what the sender would refuse (core/outbound.py checks the URL)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -63,6 +63,34 @@ def create_channel(
     if add_to_default_rule:
         default_rule(project).channels.add(channel)
     return channel
+
+
+def edited_url(channel: Channel, url: str, resolver: outbound.Resolver) -> str:
+    """The edit form shows the masked URL: sent back unchanged, it keeps the saved one."""
+    if url.strip() == channel.masked_url:
+        return channel.url
+    return check_url(url, resolver)
+
+
+def update_channel(
+    channel: Channel,
+    name: str,
+    url: str,
+    secret: str = "",
+    resolver: outbound.Resolver = outbound.system_resolver,
+) -> Channel:
+    """A blank secret keeps the saved one (the form never shows it)."""
+    channel.url = edited_url(channel, url, resolver)
+    channel.name = (name.strip() or ChannelKind(channel.kind).label)[:100]
+    if secret.strip():
+        channel.secret = secret.strip()
+    channel.save(update_fields=["name", "url", "secret"])
+    return channel
+
+
+def set_enabled(channel: Channel, enabled: bool) -> None:
+    channel.enabled = enabled
+    channel.save(update_fields=["enabled"])
 
 
 @transaction.atomic

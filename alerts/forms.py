@@ -4,16 +4,18 @@ from typing import Any
 
 from django import forms
 
-from alerts.channel_admin import check_url
+from alerts.channel_admin import check_url, edited_url
 from alerts.frequency import MAX_WINDOW
 from alerts.models import AlertRule, Channel, ChannelKind, Frequency
+from core import outbound
 from projects.models import Project
 
 MAX_WINDOW_MINUTES = int(MAX_WINDOW.total_seconds() // 60)
 
 
-class ChannelForm(forms.Form):
-    kind = forms.ChoiceField(choices=ChannelKind.choices)
+class ChannelFields(forms.Form):
+    """What adding and editing a channel both ask."""
+
     name = forms.CharField(max_length=100, required=False, help_text="A label; default: the kind.")
     url = forms.CharField(
         label="URL",
@@ -27,14 +29,34 @@ class ChannelForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="Webhook: the key of X-Bugtrack-Signature. ntfy: an access token.",
     )
+
+
+class ChannelForm(ChannelFields):
+    kind = forms.ChoiceField(choices=ChannelKind.choices)
     add_to_default_rule = forms.BooleanField(
         required=False,
         initial=True,
         label="Send new issues, regressions and unignored issues here",
     )
+    field_order = ["kind", "name", "url", "secret", "add_to_default_rule"]
 
     def clean_url(self) -> str:
         return check_url(self.cleaned_data["url"])
+
+
+class ChannelEditForm(ChannelFields):
+    """A saved channel's name, URL and secret. The URL field starts as the masked URL and
+    the secret empty, so the page reveals neither; left so, both stay as they are."""
+
+    def __init__(self, *args: Any, channel: Channel, **kwargs: Any) -> None:
+        kwargs["initial"] = {"name": channel.name, "url": channel.masked_url}
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        self.fields["url"].help_text = "Shown masked: leave it to keep the saved URL."
+        self.fields["secret"].help_text += " Leave blank to keep the saved one."
+
+    def clean_url(self) -> str:
+        return edited_url(self.channel, self.cleaned_data["url"], outbound.system_resolver)
 
 
 class RuleForm(forms.ModelForm):

@@ -56,6 +56,8 @@ class Channel(models.Model):
     url = models.TextField()
     # Webhook: the HMAC key of X-Bugtrack-Signature; ntfy: an access token (Bearer).
     secret = models.CharField(max_length=200, blank=True, default="")
+    # Off: rules skip it when planning (a channel test still goes out).
+    enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

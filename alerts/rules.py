@@ -19,7 +19,8 @@ class Targets:
     def add(self, rule: AlertRule) -> None:
         self.email = self.email or rule.email
         for channel in rule.channels.all():
-            self.channels[channel.pk] = channel
+            if channel.enabled:
+                self.channels[channel.pk] = channel
 
 
 def add_default_rule(sender: Any, instance: Project, created: bool, raw: bool = False, **kw: Any):

@@ -15,9 +15,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from alerts.access import channel_admin, channel_member, rule_admin
-from alerts.channel_admin import create_channel, queue_test
+from alerts.channel_admin import create_channel, queue_test, set_enabled, update_channel
 from alerts.emails import make_test_email
-from alerts.forms import ChannelForm, RuleForm
+from alerts.forms import ChannelEditForm, ChannelForm, RuleForm
 from alerts.models import Alert, AlertRule, AlertStatus, Channel, DeliveryStatus
 from core.http import AuthenticatedHttpRequest
 from projects.access import project_admin, project_member, staff_required
@@ -81,6 +81,52 @@ def channel_add(request: AuthenticatedHttpRequest, membership: Membership) -> Ht
             messages.success(request, f"Channel {channel.name!r} added. Send it a test.")
             return _back(project.slug)
     return render(request, "alerts/channel_form.html", {"project": project, "form": form})
+
+
+@channel_admin
+def channel_edit(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    project = membership.project
+    form = ChannelEditForm(request.POST or None, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            update_channel(channel, data["name"], data["url"], data["secret"])
+        except ValidationError as exc:  # the name may resolve differently a moment later
+            form.add_error("url", exc)
+        else:
+            messages.success(request, f"Channel {channel.name!r} saved.")
+            return _back(project.slug)
+    return render(
+        request,
+        "alerts/channel_form.html",
+        {"project": project, "form": form, "channel": channel},
+    )
+
+
+def _switch(
+    request: AuthenticatedHttpRequest, slug: str, channel: Channel, on: bool
+) -> HttpResponse:
+    set_enabled(channel, on)
+    messages.success(request, f"Channel {channel.name!r} {'enabled' if on else 'disabled'}.")
+    return _back(slug)
+
+
+@require_POST
+@channel_admin
+def channel_disable(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    return _switch(request, membership.project.slug, channel, False)
+
+
+@require_POST
+@channel_admin
+def channel_enable(
+    request: AuthenticatedHttpRequest, membership: Membership, channel: Channel
+) -> HttpResponse:
+    return _switch(request, membership.project.slug, channel, True)
 
 
 @channel_member
