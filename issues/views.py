@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -138,16 +138,24 @@ def _bulk_assign(
     return back
 
 
-def _pick_event(issue: Issue, event_id: str) -> Event | None:
+def _events_in(issue: Issue, environment: str) -> QuerySet[Event]:
+    """The issue's events, in the chosen environment if there is one."""
     events = Event.objects.filter(issue=issue)
+    return events.filter(environment=environment) if environment else events
+
+
+def _pick_event(issue: Issue, event_id: str, environment: str = "") -> Event | None:
+    """The asked-for event (whatever its environment), else the newest in the environment."""
     if event_id:
-        return events.filter(project_id=issue.project_id, event_id=event_id).first()
-    return events.order_by("-received_at", "-id").first()
+        events = Event.objects.filter(issue=issue, project_id=issue.project_id)
+        return events.filter(event_id=event_id).first()
+    return _events_in(issue, environment).order_by("-received_at", "-id").first()
 
 
-def _neighbours(issue: Issue, event: Event) -> dict[str, str | None]:
-    """Event ids of the oldest, previous, next and newest events, ordered by arrival."""
-    events = Event.objects.filter(issue=issue)
+def _neighbours(issue: Issue, event: Event, environment: str = "") -> dict[str, str | None]:
+    """Event ids of the oldest, previous, next and newest events, ordered by arrival, within
+    the chosen environment."""
+    events = _events_in(issue, environment)
     at, pk = event.received_at, event.pk
     older = Q(received_at__lt=at) | Q(received_at=at, id__lt=pk)
     newer = Q(received_at__gt=at) | Q(received_at=at, id__gt=pk)
@@ -191,10 +199,11 @@ def issue_detail(
     request: AuthenticatedHttpRequest, membership: Membership, issue: Issue
 ) -> HttpResponse:
     wanted = _wanted_event_id(request)
-    event = _pick_event(issue, wanted)
+    scope = environments.scope(issue.project_id, request.GET.get("environment", ""))
+    event = _pick_event(issue, wanted, scope.environment)
     if wanted and event is None:
         messages.error(request, "This issue has no event with that id.")
-        event = _pick_event(issue, "")
+        event = _pick_event(issue, "", scope.environment)
     shown = crumbs = None
     if event is not None:
         try:
@@ -207,7 +216,6 @@ def issue_detail(
     recent = issue.history.select_related("user").order_by("-created_at", "-id")[:HISTORY_SHOWN]
     history = list(reversed(recent))
     members = membership.project.memberships.select_related("user").order_by("user__username")
-    scope = environments.scope(issue.project_id, request.GET.get("environment", ""))
     chart_range = charts.pick_range(request.GET.get("range", ""))
     if scope.environment:
         counts = environments.counts_in(issue.pk, scope.environment)
@@ -225,7 +233,7 @@ def issue_detail(
             "crumbs": crumbs,
             "why_grouped": why_grouped.sentence(issue.grouping_components),
             "grouping_rows": why_grouped.rows(issue.grouping_components),
-            "nav": _neighbours(issue, event) if event else {},
+            "nav": _neighbours(issue, event, scope.environment) if event else {},
             "chart": charts.issue_chart(issue.pk, chart_range, scope.environment),
             "chart_range": chart_range,
             "keep": _kept(scope, chart_range),

@@ -190,12 +190,13 @@ def test_an_unknown_environment_on_the_issue_page_shows_zeros(client, owner, sho
 def test_the_issue_page_keeps_the_environment_in_its_links(client, owner, project, shop):
     client.force_login(owner)
     issue = shop["BothError"]
-    body = detail(client, issue, environment="staging", range="90d").content.decode()
+    body = detail(client, issue, environment="production", range="90d").content.decode()
     list_url = reverse("issues:list", args=[project.slug])
-    assert f'href="{list_url}?environment=staging">' in body  # back to the list
-    assert 'href="?range=14d&amp;environment=staging#chart"' in body
-    assert "&amp;environment=staging&amp;range=90d#event" in body  # event navigation
-    assert '?query=browser.name%3A%22B-staging%22&amp;environment=staging"' in body
+    assert f'href="{list_url}?environment=production">' in body  # back to the list
+    assert 'href="?range=14d&amp;environment=production#chart"' in body
+    # Event navigation, between its two production events.
+    assert "&amp;environment=production&amp;range=90d#event" in body
+    assert '?query=browser.name%3A%22B-production%22&amp;environment=production"' in body
 
 
 def test_the_environment_choice_works_without_js_and_submits_on_change_with_it(client, owner, shop):
@@ -292,3 +293,21 @@ def test_a_project_is_offered_only_its_own_environments_in_order(project, owner)
     make_tag(make_issue(project), "environment", "production")  # a second issue, same name
     assert of_project(project.pk) == ["production", "staging"]
     assert of_project(other.pk) == ["alpha", "qa", "zeta"]
+
+
+def test_the_event_shown_and_its_navigation_follow_the_environment(client, owner, project):
+    issue = make_issue(project)
+    ids = {}
+    for age, env in [(5, "staging"), (4, "production"), (3, "staging"), (2, "production")]:
+        at = datetime.now(UTC) - timedelta(hours=age)
+        ids[age] = make_event(issue, environment=env, received_at=at).event_id
+    client.force_login(owner)
+    staging = detail(client, issue, environment="staging").content.decode()
+    assert f"<h2>Event <code>{ids[3]}</code></h2>" in staging  # the newest in staging
+    assert f"event={ids[5]}" in staging  # older, within staging
+    assert f"event={ids[4]}" not in staging  # the production event between them is skipped
+    every = detail(client, issue).content.decode()
+    assert f"<h2>Event <code>{ids[2]}</code></h2>" in every and f"event={ids[3]}" in every
+    # An asked-for event is shown whatever its environment.
+    asked = detail(client, issue, environment="staging", event=ids[4]).content.decode()
+    assert f"<h2>Event <code>{ids[4]}</code></h2>" in asked
