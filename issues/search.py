@@ -306,8 +306,8 @@ SPELLED_KEYS = ("is", *ISSUE_KEYS, "assigned", "bookmarks", *NAMED_KEYS, "user")
 def check_tag_keys(qs: QuerySet[Issue], search: Search) -> None:
     """Raise SearchError for a tag key that no issue of `qs` has (`lavel:error`): a typo
     would otherwise find nothing, silently. One EXISTS per distinct tag key of the query
-    (at most MAX_TERMS), each stopping at the first row. The UI asks this; the API does not,
-    as Sentry's answers an unknown tag with no issues."""
+    (at most MAX_TERMS), each stopping at the first row. The UI asks this; the API does not:
+    a script may search for a tag that no event carries yet, and gets no issues."""
     keys = sorted({f.key for f in search.filters if f.key not in ISSUE_KEYS and f.key[0] != "@"})
     for key in keys:
         if not IssueTagValue.objects.filter(key=key, issue__in=qs.values("pk")).exists():
